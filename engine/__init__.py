@@ -1,0 +1,1 @@
+"""govflow engine: BPMN runtime around SpiffWorkflow, independent of the web layer."""

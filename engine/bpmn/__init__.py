@@ -1,0 +1,1 @@
+"""The only package that imports SpiffWorkflow: parser, sandbox, serializer and runtime facade."""

@@ -1,0 +1,115 @@
+"""Workflow state as JSON without the spec: specs are stored once per process version."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
+
+from engine.bpmn.specs import ExternalTask
+
+STATE_VERSION = "1.5"
+VERSION_KEY = "serializer_version"
+
+
+class SpeclessWorkflowConverter(BpmnWorkflowConverter):
+    """Leaves the spec out on save and takes it from the caller on load."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any], spec: Any = None, subprocess_specs: Any = None) -> BpmnWorkflow:
+        dct = dict(dct, spec=spec, subprocess_specs=subprocess_specs or {})
+        return self._restore(dct)
+
+    def _restore(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        from uuid import UUID
+
+        workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_registry() -> Any:
+    config = dict(SPIFF_CONFIG)
+    config[ExternalTask] = SpiffBpmnTaskConverter
+    config[BpmnWorkflow] = SpeclessWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda d: Decimal(d["value"]))
+    return registry
+
+
+class StateSerializer:
+    """One per thread: SpiffWorkflow's registry toggles a mutable encoder flag while dumping."""
+
+    def __init__(self) -> None:
+        self.registry = _build_registry()
+        self._encoder = create_encoder(self.registry)
+
+    def spec_to_dict(self, spec: Any) -> dict[str, Any]:
+        """JSON-ready dict of a spec (through the encoder, which converts nested task specs)."""
+        return json.loads(self._dumps(spec))
+
+    def specs_to_dict(self, specs: dict[str, Any]) -> dict[str, Any]:
+        return {name: self.spec_to_dict(spec) for name, spec in specs.items()}
+
+    def _dumps(self, obj: Any) -> str:
+        self.registry._encoder_mode = True
+        try:
+            return json.dumps(self.registry.convert(obj), cls=self._encoder, separators=(",", ":"))
+        finally:
+            self.registry._encoder_mode = False
+
+    def restore_spec(self, dct: dict[str, Any]) -> Any:
+        return self.registry.restore(dct)
+
+    def restore_specs(self, dct: dict[str, Any]) -> dict[str, Any]:
+        return {name: self.registry.restore(value) for name, value in dct.items()}
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        """State JSON stamped with the serializer version, so a library upgrade can migrate it."""
+        self.registry._encoder_mode = True
+        try:
+            dct = self.registry.convert(workflow)
+            dct[VERSION_KEY] = STATE_VERSION
+            return json.dumps(dct, cls=self._encoder, separators=(",", ":"))
+        finally:
+            self.registry._encoder_mode = False
+
+    def load(self, text: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+        dct = json.loads(text)
+        version = dct.pop(VERSION_KEY, STATE_VERSION)
+        if version != STATE_VERSION and version in MIGRATIONS:
+            dct["spec"], dct["subprocess_specs"] = {}, {}
+            MIGRATIONS[version](dct)
+            dct.pop("spec"), dct.pop("subprocess_specs")
+        return self.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+
+
+_local = threading.local()
+
+
+def serializer() -> StateSerializer:
+    """The calling thread's serializer."""
+    found = getattr(_local, "serializer", None)
+    if found is None:
+        found = _local.serializer = StateSerializer()
+    return found

@@ -1,0 +1,273 @@
+"""Vendor dialects: JUEL/FEEL/XPath expressions, bare ISO timers and vendor multi-instance -> what
+SpiffWorkflow runs (Python expressions in the sandbox). The uploaded file is stored unedited; only the
+in-memory tree handed to the parser is adapted, and every adaptation is reported as a warning."""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from collections.abc import Iterator
+
+from lxml import etree
+
+from engine.problems import ERROR, WARNING, Problem
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+VENDOR_NAMESPACES = {
+    "camunda": "http://camunda.org/schema/1.0/bpmn",
+    "activiti": "http://activiti.org/bpmn",
+    "flowable": "http://flowable.org/bpmn",
+    "zeebe": "http://camunda.org/schema/zeebe/1.0",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+KEYWORD_PREFIX = "v_"
+EXPRESSION_TAGS = ("conditionExpression", "completionCondition", "loopCondition")
+TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
+
+_TOKEN = re.compile(r"""
+    (?P<ws>\s+) | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") | (?P<num>\d+(?:\.\d+)?) |
+    (?P<name>[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*) |
+    (?P<op>&&|\|\||==|!=|<=|>=|[-+*/%<>!(),.\[\]?:=])
+""", re.VERBOSE)
+_WORD_OPS = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">=", "div": "/", "mod": "%",
+             "and": "and", "or": "or", "not": "not", "true": "True", "false": "False", "null": "None"}
+_SPIN_VALUE = {"numberValue", "stringValue", "boolValue", "value"}
+_ALLOWED_CALLS = {"len", "is_empty", "truthy", "str", "int", "float", "abs", "min", "max", "now"}
+_ISO_DURATION = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_CRON = re.compile(r"^\S+(\s+\S+){4,6}$")
+_XPATH_DATA = re.compile(r"bpmn:getDataObject\(\s*'([^']+)'\s*\)")
+
+
+class UntranslatableExpression(ValueError):
+    """An expression in a dialect govflow cannot turn into a safe Python expression."""
+
+    def __init__(self, text: str, reason: str):
+        super().__init__(f"cannot use expression '{text}': {reason}")
+        self.text = text
+        self.reason = reason
+
+
+def keyword_alias(name: str) -> str:
+    """Python keywords used as data names (e.g. `pass`) are read through an alias."""
+    return KEYWORD_PREFIX + name if keyword.iskeyword(name) else name
+
+
+def _tokens(text: str, original: str) -> Iterator[tuple[str, str]]:
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise UntranslatableExpression(original, f"unexpected character {text[pos]!r}")
+        pos = match.end()
+        if match.lastgroup != "ws":
+            yield match.lastgroup or "", match.group()
+
+
+def _unwrap(text: str) -> tuple[str, bool]:
+    stripped = text.strip()
+    found = re.fullmatch(r"[$#]\{(.*)\}", stripped, re.DOTALL)
+    if found:
+        if re.search(r"[$#]\{", found.group(1)):
+            raise UntranslatableExpression(text, "several ${...} parts in one expression")
+        return found.group(1).strip(), True
+    if stripped.startswith("="):
+        return stripped[1:].strip(), True
+    return stripped, False
+
+
+def _has_marker(text: str) -> bool:
+    outside = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", text)
+    if re.search(r"&&|\|\||bpmn:getDataObject|![^=]", outside):
+        return True
+    return bool(re.search(r"\b(eq|ne|lt|gt|le|ge|div|mod|empty|null|true|false)\b", outside))
+
+
+def translate_expression(text: str, boolean: bool = True) -> str:
+    """JUEL `${...}`/`#{...}`, simple FEEL `=...` and XPath getDataObject to Python; Python stays as is.
+    With `boolean`, a lone variable is tested JUEL-style (the string "false" is false)."""
+    body, wrapped = _unwrap(text)
+    if not wrapped and not _has_marker(body):
+        _check_python(text, body)
+        return body
+    body = _XPATH_DATA.sub(lambda m: m.group(1), body)
+    out: list[str] = []
+    toks = list(_tokens(body, text))
+    i = 0
+    while i < len(toks):
+        kind, value = toks[i]
+        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
+        if kind == "op":
+            out.append({"&&": "and", "||": "or", "!": "not", "=": "=="}.get(value, value))
+        elif kind == "name" and value == "empty":
+            operand, i = _path(toks, i + 1, text)
+            out.append(f"is_empty({operand})")
+            continue
+        elif kind == "name" and value in _WORD_OPS and (nxt != "(" or value in ("not", "and", "or")):
+            out.append(_WORD_OPS[value])
+        elif kind == "name":
+            path, i = _path(toks, i, text)
+            out.append(path)
+            continue
+        else:
+            out.append(value)
+        i += 1
+    result = _join(out)
+    single = re.fullmatch(r"(not\s+)?([A-Za-z_][\w\[\]'\"]*)", result)
+    if boolean and single and single.group(2) not in ("True", "False", "None"):
+        result = ("not " if single.group(1) else "") + f"truthy({single.group(2)})"
+    _check_python(text, result)
+    return result
+
+
+def _path(toks: list[tuple[str, str]], i: int, original: str) -> tuple[str, int]:
+    """An identifier with .property, .size(), .equals(x) and Camunda Spin .prop("k").numberValue()."""
+    kind, name = toks[i] if i < len(toks) else ("", "")
+    if kind != "name":
+        raise UntranslatableExpression(original, "a variable name was expected")
+    if i + 1 < len(toks) and toks[i + 1][1] == "(" and name not in _ALLOWED_CALLS:
+        raise UntranslatableExpression(original, f"the function '{name}' is not available in govflow")
+    expr = keyword_alias(name)
+    i += 1
+    while i + 1 < len(toks) and toks[i][1] == ".":
+        member = toks[i + 1][1]
+        after = toks[i + 2][1] if i + 2 < len(toks) else ""
+        if after != "(":
+            expr, i = f"{expr}[{member!r}]", i + 2
+            continue
+        args_end = _closing(toks, i + 2, original)
+        args = " ".join(v for _, v in toks[i + 3:args_end])
+        if member == "size" and not args:
+            expr = f"len({expr})"
+        elif member == "equals":
+            expr = f"({expr} == {args})"
+        elif member == "prop" and args:
+            expr = f"{expr}[{args}]"
+        elif member in _SPIN_VALUE and not args:
+            pass
+        else:
+            raise UntranslatableExpression(
+                original, f"method call '.{member}(...)' needs Java code that govflow does not run; "
+                          "compute the value in a form field or script and test that variable")
+        i = args_end + 1
+    return expr, i
+
+
+def _closing(toks: list[tuple[str, str]], start: int, original: str) -> int:
+    depth = 0
+    for j in range(start, len(toks)):
+        depth += {"(": 1, ")": -1}.get(toks[j][1], 0)
+        if depth == 0:
+            return j
+    raise UntranslatableExpression(original, "unbalanced parentheses")
+
+
+def _join(parts: list[str]) -> str:
+    text = " ".join(parts)
+    text = re.sub(r"\s*\.\s*", ".", text)
+    text = re.sub(r"\(\s+", "(", text)
+    text = re.sub(r"\s+\)", ")", text)
+    text = re.sub(r"\s+,", ",", text)
+    text = re.sub(r"(\w)\s+\(", r"\1(", text)
+    text = re.sub(r"\bnot\(", "not (", text)
+    return text.strip()
+
+
+def _check_python(original: str, text: str) -> None:
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError as exc:
+        hint = " (use '==' to compare)" if re.search(r"[^=!<>]=[^=]", text) else ""
+        if re.search(r"[A-Za-z]\s+[A-Za-z]", text) and not hint:
+            hint = " (variable names cannot contain spaces)"
+        raise UntranslatableExpression(original, f"not a valid expression{hint}: {exc.msg}") from None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and keyword.iskeyword(node.id):
+            raise UntranslatableExpression(original, f"'{node.id}' is a reserved word")
+
+
+def quote_timer(text: str) -> str | None:
+    """Bare ISO 8601 durations, dates and cycles become Python string literals; else None."""
+    value = text.strip()
+    parts = value.split("/")
+    if _ISO_DURATION.match(value) or _ISO_DATETIME.match(value):
+        return repr(value)
+    if parts[0].upper().startswith("R") and re.fullmatch(r"R\d*", parts[0].upper()) and len(parts) in (2, 3):
+        if all(_ISO_DURATION.match(p) or _ISO_DATETIME.match(p) for p in parts[1:]):
+            return repr(value)
+    return None
+
+
+def _problem(severity: str, code: str, message: str, filename: str, el: etree._Element) -> Problem:
+    owner = el
+    while owner is not None and owner.get("id") is None:
+        owner = owner.getparent()
+    return Problem(severity, code, message, filename, el.sourceline,
+                   owner.get("id") if owner is not None else None)
+
+
+def _bpmn(el: etree._Element, path: str) -> list[etree._Element]:
+    return el.xpath(path, namespaces={"bpmn": BPMN_NS})
+
+
+def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    """Adapt the tree in place; warnings for each adaptation, errors for what cannot be adapted."""
+    from engine.dialect_rewrites import (
+        data_objects_by_name,
+        fix_data_stores,
+        fix_missing_refs,
+        fix_vendor_multi_instance,
+        scripts_as_external,
+    )
+
+    root = tree.getroot()
+    problems: list[Problem] = []
+    for tag in EXPRESSION_TAGS:
+        for el in _bpmn(root, f"//bpmn:{tag}"):
+            _adapt_expression(el, filename, problems, boolean=False)
+    for tag in TIMER_TAGS:
+        for el in _bpmn(root, f"//bpmn:{tag}"):
+            _adapt_timer(el, filename, problems)
+    problems += fix_vendor_multi_instance(root, filename)
+    problems += fix_missing_refs(root, filename)
+    problems += fix_data_stores(root, filename)
+    problems += scripts_as_external(root, filename)
+    problems += data_objects_by_name(root, filename)
+    return problems
+
+
+def _adapt_expression(el: etree._Element, filename: str, problems: list[Problem], boolean: bool = True) -> None:
+    text = (el.text or "").strip()
+    if not text:
+        return
+    try:
+        translated = translate_expression(text, boolean)
+    except UntranslatableExpression as exc:
+        problems.append(_problem(ERROR, "untranslatable-expression", str(exc), filename, el))
+        return
+    if translated != text:
+        el.text = translated
+        problems.append(_problem(WARNING, "adapted-expression", f"expression '{text}' runs as '{translated}'",
+                                 filename, el))
+
+
+def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem]) -> None:
+    text = (el.text or "").strip()
+    if not text:
+        return  # lint reports empty timers
+    quoted = quote_timer(text)
+    if quoted is not None:
+        el.text = quoted
+        problems.append(_problem(WARNING, "adapted-timer", f"timer '{text}' read as the ISO 8601 value {quoted}",
+                                 filename, el))
+        return
+    if _CRON.match(text) and not re.search(r"[$#]\{", text):
+        problems.append(_problem(ERROR, "cron-timer", f"timer '{text}' is a cron expression; govflow needs "
+                                 "an ISO 8601 date, duration or cycle such as R/P1D", filename, el))
+        return
+    if re.fullmatch(r"\d+[wdhms]", text):
+        problems.append(_problem(ERROR, "untranslatable-expression", f"timer '{text}' is not ISO 8601; "
+                                 "write a duration such as P7D or PT2H", filename, el))
+        return
+    _adapt_expression(el, filename, problems, boolean=False)

@@ -1,0 +1,107 @@
+"""Organisation: departments (a tree), users, groups and memberships that task candidates resolve to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.orm import Session
+
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.models import Department, Group, Membership, User
+
+ADMIN_GROUP = "admin"
+_ITERATIONS = 260_000
+
+
+def hash_password(password: str) -> str:
+    """PBKDF2-SHA256 from the standard library (the engine may not import werkzeug)."""
+    salt = secrets.token_hex(16)
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), _ITERATIONS).hex()
+    return f"pbkdf2_sha256${_ITERATIONS}${salt}${digest}"
+
+
+def check_password(stored: str | None, password: str) -> bool:
+    if not stored or stored.count("$") != 3:
+        return False
+    _, iterations, salt, digest = stored.split("$")
+    candidate = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), int(iterations)).hex()
+    return hmac.compare_digest(candidate, digest)
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named '{username}'")
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def ensure_department(session: Session, code: str, name: str | None = None,
+                      parent_code: str | None = None) -> Department:
+    """Create a department if missing; the code is its stable key."""
+    dept = session.scalar(select(Department).where(Department.code == code))
+    if dept is None:
+        parent = ensure_department(session, parent_code) if parent_code else None
+        dept = Department(code=code, name=name or code, parent_id=parent.id if parent else None)
+        session.add(dept)
+        session.flush()
+    elif name and dept.name != name:
+        dept.name = name
+    return dept
+
+
+def ensure_group(session: Session, code: str, name: str | None = None) -> Group:
+    group = session.scalar(select(Group).where(Group.code == code))
+    if group is None:
+        group = Group(code=code, name=name or code)
+        session.add(group)
+        session.flush()
+    return group
+
+
+def create_user(session: Session, username: str, *, password: str | None = None,
+                groups: list[str] | tuple[str, ...] = (), department: str | None = None,
+                display_name: str | None = None, email: str | None = None) -> User:
+    """Create a user with groups and a department; both are created on first mention."""
+    username = (username or "").strip()
+    if not username or any(ch.isspace() for ch in username) or len(username) > 64:
+        raise InvalidInput("a user name must be 1-64 characters without spaces", field="name")
+    if find_user(session, username) is not None:
+        raise Conflict(f"user '{username}' already exists")
+    dept = ensure_department(session, department) if department else None
+    user = User(username=username, display_name=display_name or username, email=email,
+                password_hash=hash_password(password) if password else None,
+                department_id=dept.id if dept else None)
+    session.add(user)
+    session.flush()
+    for code in groups:
+        add_to_group(session, user, code)
+    return user
+
+
+def add_to_group(session: Session, user: User, code: str) -> None:
+    group = ensure_group(session, code)
+    exists = session.get(Membership, (user.id, group.id))
+    if exists is None:
+        session.add(Membership(user_id=user.id, group_id=group.id))
+        session.flush()
+
+
+def group_codes(session: Session, username: str) -> set[str]:
+    """Codes of the user's groups plus their department code (lanes may name a department)."""
+    groups = (select(Group.code, literal(False)).join(Membership, Membership.group_id == Group.id)
+              .join(User, User.id == Membership.user_id).where(User.username == username))
+    dept = (select(Department.code, literal(True)).join(User, User.department_id == Department.id)
+            .where(User.username == username))
+    # One round trip for both: this runs on every permission check.
+    return {code for code, is_dept in session.execute(union_all(groups, dept)) if code or not is_dept}
+
+
+def is_admin(session: Session, username: str | None) -> bool:
+    return bool(username) and ADMIN_GROUP in group_codes(session, username or "")

@@ -1,0 +1,93 @@
+"""Rewrites the human-task projection from workflow state, in the same transaction as the state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from engine import assignment
+from engine.bpmn import runtime
+from engine.clock import to_db
+from engine.models import HumanTask, Instance, TaskCandidate
+
+OPEN = "open"
+COMPLETED = "completed"
+CANCELLED = "cancelled"
+
+
+def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: datetime,
+               evaluate: assignment.Evaluate, done: dict[str, str] | None = None) -> list[HumanTask]:
+    """Insert newly opened tasks and close vanished ones; `done` maps task id -> who completed it."""
+    done = done or {}
+    current = {t.id: t for t in runtime.open_tasks(wf)}
+    existing = _open_rows(session, instance)
+    stamp = to_db(now)
+    for task_id, row in existing.items():
+        if task_id in current:
+            continue
+        row.status = COMPLETED if task_id in done else CANCELLED
+        row.completed_at = stamp
+        row.completed_by = done.get(task_id)
+    opened = []
+    for task_id, task in current.items():
+        if task_id not in existing:
+            opened.append(_insert(session, instance, task, now, evaluate))
+    return opened
+
+
+def _open_rows(session: Session, instance: Instance) -> dict[str, HumanTask]:
+    """The instance's open rows as the session sees them, without an autoflush: the caller's
+    pending changes are flushed once, together with the projection (one flush per step, not two)."""
+    # Closing rows needs no candidates: skip the eager selectin query (they still load on access).
+    with session.no_autoflush:
+        rows = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                       HumanTask.status == OPEN)
+                               .options(lazyload(HumanTask.candidates))).all()
+    # Unflushed changes the database cannot know about yet: rows closed (or added) in memory.
+    found = {row.id: row for row in rows if row.status == OPEN}
+    for obj in [*session.new, *session.dirty]:
+        if isinstance(obj, HumanTask) and obj.instance_id == instance.id and obj.status == OPEN:
+            found.setdefault(obj.id, obj)
+    return found
+
+
+def _insert(session: Session, instance: Instance, task: runtime.OpenTask, now: datetime,
+            evaluate: assignment.Evaluate) -> HumanTask:
+    who = assignment.resolve(task, instance.started_by, now, evaluate)
+    props: dict[str, Any] = {}
+    if who.notes:
+        props["assignment_notes"] = who.notes
+    if task.multi_instance_item is not None:
+        props["item"] = _plain(task.multi_instance_item)
+    extra = task.extensions.get("properties")
+    if extra:
+        props["bpmn_properties"] = dict(extra)
+    row = HumanTask(id=task.id, instance_id=instance.id, process_id=task.process_id,
+                    element_id=task.element_id, name=task.name, kind=task.kind, lane=task.lane,
+                    status=OPEN, assignee=who.assignee, form_key=who.form_key, priority=who.priority,
+                    due_at=to_db(who.due_at), created_at=to_db(now), properties=props)
+    row.candidates = [TaskCandidate(kind="user", value=u) for u in who.users]
+    row.candidates += [TaskCandidate(kind="group", value=g) for g in who.groups]
+    session.add(row)
+    return row
+
+
+def close_all(session: Session, instance: Instance, now: datetime) -> None:
+    """Cancel every open task row of an instance (cancellation, termination)."""
+    for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                       HumanTask.status == OPEN)):
+        row.status = CANCELLED
+        row.completed_at = to_db(now)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)

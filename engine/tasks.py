@@ -1,0 +1,134 @@
+"""Human-task services: who may see, claim, release and complete a task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from engine import audit, instances
+from engine.bpmn import runtime
+from engine.clock import to_db
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.models import HumanTask, Instance, TaskCandidate
+from engine.org import group_codes, is_admin
+from engine.projections import OPEN
+
+
+def get(session: Session, task_id: str) -> HumanTask:
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return row
+
+
+def may_work(session: Session, row: HumanTask, username: str | None, groups: set[str] | None = None) -> bool:
+    """Assignee, or (unassigned) a candidate user or member of a candidate group; admins always."""
+    if not username:
+        return False
+    if row.assignee:
+        return row.assignee == username or is_admin(session, username)
+    if groups is None:
+        # A named candidate needs no group lookup; only then ask the database for memberships.
+        if any(cand.kind == "user" and cand.value == username for cand in row.candidates):
+            return True
+        groups = group_codes(session, username)
+    for cand in row.candidates:
+        if (cand.kind == "user" and cand.value == username) or (cand.kind == "group" and cand.value in groups):
+            return True
+    return "admin" in groups
+
+
+def visible_filter(username: str, groups: set[str]) -> Any:
+    """SQL condition for open tasks a user may work (used by lists and inboxes)."""
+    candidate = exists().where(TaskCandidate.task_id == HumanTask.id, or_(
+        and_(TaskCandidate.kind == "user", TaskCandidate.value == username),
+        and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(groups) or [""]))))
+    return or_(HumanTask.assignee == username, and_(HumanTask.assignee.is_(None), candidate))
+
+
+def list_open(session: Session, username: str | None = None, limit: int = 500) -> list[HumanTask]:
+    """Open tasks a user may work, oldest first; all open tasks when no user is given."""
+    query = select(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
+        HumanTask.status == OPEN, Instance.status == instances.RUNNING)
+    if username is not None:
+        groups = group_codes(session, username)
+        if "admin" not in groups:
+            query = query.where(visible_filter(username, groups))
+    return list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(limit)))
+
+
+def _open_row(session: Session, task_id: str, actor: str | None) -> HumanTask:
+    row = get(session, task_id)
+    if row.status != OPEN:
+        who = f" by {row.completed_by}" if row.completed_by else ""
+        raise Conflict(f"task {task_id} is no longer open: it was {row.status}{who}")
+    if not may_work(session, row, actor):
+        raise Forbidden(f"{actor or 'anonymous'} may not work task {task_id} ({row.name}); "
+                        "it belongs to its assignee or candidates")
+    return row
+
+
+def claim(session: Session, actor: str, now: datetime, task_id: str) -> HumanTask:
+    """Take an unassigned task; a concurrent claim by someone else gets a conflict."""
+    row = _open_row(session, task_id, actor)
+    instances.require_running(instances.get(session, row.instance_id))
+    if row.assignee == actor:
+        return row
+    result = session.execute(update(HumanTask).where(
+        HumanTask.id == task_id, HumanTask.status == OPEN, HumanTask.assignee.is_(None))
+        .values(assignee=actor, claimed_at=to_db(now)).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(f"task {task_id} was claimed by someone else first")
+    session.refresh(row)
+    audit.record(session, "claim", actor, now, instance_id=row.instance_id, task_id=row.id,
+                 element_id=row.element_id)
+    return row
+
+
+def release(session: Session, actor: str, now: datetime, task_id: str) -> HumanTask:
+    """Give a claimed task back to its candidates."""
+    row = _open_row(session, task_id, actor)
+    if row.claimed_at is None:
+        raise Conflict(f"task {task_id} was assigned by the process, not claimed; transfer it instead")
+    row.assignee, row.claimed_at = None, None
+    audit.record(session, "release", actor, now, instance_id=row.instance_id, task_id=row.id,
+                 element_id=row.element_id)
+    session.flush()
+    return row
+
+
+def complete(session: Session, actor: str, now: datetime, task_id: str,
+             data: dict[str, Any] | None = None, opinion: str | None = None) -> HumanTask:
+    """Complete a task with form data and an opinion; the instance advances in the same transaction."""
+    data = instances.check_data(data)
+    preloaded = _preload(session, task_id)  # noqa: F841 -- holds the rows: the identity map is weak
+    row = _open_row(session, task_id, actor)
+    inst = instances.get(session, row.instance_id)
+    instances.require_running(inst)
+    with instances.operate(session, inst, now) as loaded:
+        before = dict(runtime.find_task(loaded.wf, task_id).data)
+        runtime.complete_task(loaded.wf, task_id, data)
+        audit.record(session, "complete", actor, now, instance_id=inst.id, task_id=task_id,
+                     element_id=row.element_id, opinion=opinion or None, changes=audit.diff(before, data),
+                     detail={"name": row.name})
+        instances.save(session, loaded, now, done={task_id: actor})
+    return row
+
+
+def _preload(session: Session, task_id: str) -> list[Any]:
+    """One round trip puts the task, its candidates and its instance in the session's identity map,
+    so the checks that follow (session.get) need no further SQL; the caller keeps the result alive."""
+    return list(session.execute(select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+                                .where(HumanTask.id == task_id).options(joinedload(HumanTask.candidates)))
+                .unique().all())
+
+
+def open_for_instance(session: Session, instance_id: int) -> list[HumanTask]:
+    # joinedload: the rows and their candidates (views list them) in one round trip instead of two.
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                        HumanTask.status == OPEN)
+                                .options(joinedload(HumanTask.candidates))
+                                .order_by(HumanTask.created_at)).unique())

@@ -1,0 +1,279 @@
+"""`govflow <noun> <verb>` commands; each commits at the edge and exits non-zero with a one-line reason."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from engine import conformance, definitions, instances, org, tasks
+from engine.clock import SystemClock
+from engine.errors import EngineError, InvalidDefinition
+from webapp import views_data
+from webapp.extensions import db
+
+
+def main() -> None:
+    """Entry point of the `govflow` console script."""
+    from webapp import create_app
+
+    cli = FlaskGroup(create_app=create_app, add_version_option=False,
+                     help="govflow: BPMN approval platform for government offices.")
+    cli.main(prog_name="govflow")
+
+
+def init_app(app: Flask) -> None:
+    for group in (definitions_cli, instances_cli, tasks_cli, users_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(conformance_cmd)
+    app.cli.add_command(demo_cmd)
+
+
+def _emit(as_json: bool, payload: Any, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(text)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def edge(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Commit on success, roll back and print the engine's reason on failure."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+            return result
+        except InvalidDefinition as exc:
+            db.session.rollback()
+            if kwargs.get("as_json"):
+                click.echo(json.dumps({"error": str(exc), "problems": [p.to_dict() for p in exc.problems]},
+                                      ensure_ascii=False, indent=2))
+            for problem in exc.problems:
+                click.echo(problem.format(), err=True)
+            _fail(str(exc))
+        except EngineError as exc:
+            db.session.rollback()
+            _fail(str(exc).replace("\n", " "))
+
+    return wrapper
+
+
+def _json_arg(text: str | None, name: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        _fail(f"--{name} is not valid JSON ({exc.msg} at column {exc.colno}); "
+              f"example: --{name} '{{\"approved\": true}}'", 2)
+    if not isinstance(value, dict):
+        _fail(f"--{name} must be a JSON object, e.g. '{{\"approved\": true}}'", 2)
+    return value
+
+
+@click.group("definitions", help="Deploy and list BPMN process definitions.")
+def definitions_cli() -> None:
+    pass
+
+
+@definitions_cli.command("deploy")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "actor", default=None, help="Deploying user (recorded).")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def deploy_cmd(files: tuple[Path, ...], actor: str | None, as_json: bool) -> None:
+    """Deploy FILE... together; prints process ids, versions and problems."""
+    result = definitions.deploy(db.session, actor, SystemClock().now(),
+                                [(f.name, f.read_bytes()) for f in files])
+    payload = views_data.deploy_result(result)
+    lines = [f"{p.process_id} version {p.version}{'' if p.new else ' (unchanged)'}  [{p.filename}]"
+             for p in result.processes]
+    lines += [problem.format() for problem in result.problems]
+    _emit(as_json, payload, "\n".join(lines))
+
+
+@definitions_cli.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def list_definitions_cmd(as_json: bool) -> None:
+    rows = views_data.version_rows(definitions.list_versions(db.session))
+    text = "\n".join(f"{r['process_id']}  v{r['version']}  {r['name']}  instances={r['instances']}" for r in rows)
+    _emit(as_json, rows, text or "no definitions deployed")
+
+
+@click.group("instances", help="Start and inspect process instances.")
+def instances_cli() -> None:
+    pass
+
+
+@instances_cli.command("start")
+@click.argument("process_id")
+@click.option("--data", default=None, help="Start data as a JSON object.")
+@click.option("--as", "actor", default=None, help="Starting user.")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def start_cmd(process_id: str, data: str | None, actor: str | None, as_json: bool) -> None:
+    """Start PROCESS_ID; prints the instance id."""
+    if actor is not None:
+        org.get_user(db.session, actor)
+    inst = instances.start(db.session, actor, SystemClock().now(), process_id, _json_arg(data, "data"))
+    _emit(as_json, {"id": inst.id, "status": inst.status, "process_id": inst.process_id}, str(inst.id))
+
+
+@instances_cli.command("show")
+@click.argument("instance_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def show_cmd(instance_id: int, as_json: bool) -> None:
+    """Status, data, open tasks and audit trail of an instance."""
+    view = views_data.instance_view(db.session, instance_id, SystemClock().now())
+    _emit(as_json, view, views_data.instance_text(view))
+
+
+@instances_cli.command("message")
+@click.argument("instance_id", type=int)
+@click.argument("name")
+@click.option("--data", default=None, help="Message payload as a JSON object.")
+@click.option("--as", "actor", default=None)
+@edge
+def message_cmd(instance_id: int, name: str, data: str | None, actor: str | None) -> None:
+    """Deliver message or signal NAME to an instance waiting for it."""
+    inst = instances.send_message(db.session, actor, SystemClock().now(), instance_id, name,
+                                  _json_arg(data, "data"))
+    click.echo(f"{inst.id} {inst.status}")
+
+
+@instances_cli.command("cancel")
+@click.argument("instance_id", type=int)
+@click.option("--as", "actor", required=True)
+@click.option("--reason", default="")
+@edge
+def cancel_cmd(instance_id: int, actor: str, reason: str) -> None:
+    inst = instances.cancel(db.session, actor, SystemClock().now(), instance_id, reason)
+    click.echo(f"{inst.id} {inst.status}")
+
+
+@instances_cli.command("suspend")
+@click.argument("instance_id", type=int)
+@click.option("--as", "actor", required=True)
+@edge
+def suspend_cmd(instance_id: int, actor: str) -> None:
+    inst = instances.set_suspended(db.session, actor, SystemClock().now(), instance_id, True)
+    click.echo(f"{inst.id} {inst.status}")
+
+
+@instances_cli.command("resume")
+@click.argument("instance_id", type=int)
+@click.option("--as", "actor", required=True)
+@edge
+def resume_cmd(instance_id: int, actor: str) -> None:
+    inst = instances.set_suspended(db.session, actor, SystemClock().now(), instance_id, False)
+    click.echo(f"{inst.id} {inst.status}")
+
+
+@click.group("tasks", help="List, claim and complete human tasks.")
+def tasks_cli() -> None:
+    pass
+
+
+@tasks_cli.command("list")
+@click.option("--user", default=None, help="Only tasks this user may work.")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def list_tasks_cmd(user: str | None, as_json: bool) -> None:
+    if user is not None:
+        org.get_user(db.session, user)
+    rows = [views_data.task_row(t) for t in tasks.list_open(db.session, user)]
+    text = "\n".join(f"{r['id']}  instance {r['instance_id']}  {r['element_id']}  {r['name']}"
+                     f"  assignee={r['assignee'] or '-'}  candidates={','.join(r['candidates']) or '-'}"
+                     for r in rows)
+    _emit(as_json, rows, text or "no open tasks")
+
+
+@tasks_cli.command("complete")
+@click.argument("task_id")
+@click.option("--as", "actor", required=True, help="User completing the task.")
+@click.option("--data", default=None, help="Form data as a JSON object.")
+@click.option("--opinion", default=None, help="Opinion (意见) recorded in the trail.")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def complete_cmd(task_id: str, actor: str, data: str | None, opinion: str | None, as_json: bool) -> None:
+    org.get_user(db.session, actor)
+    row = tasks.complete(db.session, actor, SystemClock().now(), task_id, _json_arg(data, "data"), opinion)
+    inst = instances.get(db.session, row.instance_id)
+    opened = [views_data.task_row(t) for t in tasks.open_for_instance(db.session, inst.id)]
+    _emit(as_json, {"task": row.id, "instance_id": inst.id, "instance_status": inst.status, "open_tasks": opened},
+          f"completed {row.id}; instance {inst.id} is {inst.status}"
+          + "".join(f"\nopen: {t['id']} {t['element_id']} {t['name']}" for t in opened))
+
+
+@tasks_cli.command("claim")
+@click.argument("task_id")
+@click.option("--as", "actor", required=True)
+@edge
+def claim_cmd(task_id: str, actor: str) -> None:
+    org.get_user(db.session, actor)
+    row = tasks.claim(db.session, actor, SystemClock().now(), task_id)
+    click.echo(f"{row.id} claimed by {row.assignee}")
+
+
+@tasks_cli.command("release")
+@click.argument("task_id")
+@click.option("--as", "actor", required=True)
+@edge
+def release_cmd(task_id: str, actor: str) -> None:
+    row = tasks.release(db.session, actor, SystemClock().now(), task_id)
+    click.echo(f"{row.id} released")
+
+
+@click.group("users", help="Manage users of the organisation.")
+def users_cli() -> None:
+    pass
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--password", default=None)
+@click.option("--group", "groups", multiple=True, help="Group code; repeat for several.")
+@click.option("--department", default=None, help="Department code.")
+@click.option("--display-name", default=None)
+@edge
+def create_user_cmd(name: str, password: str | None, groups: tuple[str, ...], department: str | None,
+                    display_name: str | None) -> None:
+    user = org.create_user(db.session, name, password=password, groups=groups, department=department,
+                           display_name=display_name)
+    click.echo(f"created user {user.username}")
+
+
+@click.command("conformance")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def conformance_cmd(directory: Path, as_json: bool) -> None:
+    """Check every BPMN file under DIRECTORY in a scratch database: deployed | refused (reason) | warnings."""
+    report = conformance.check_directory(directory)
+    payload = [entry.to_dict() for entry in report]
+    _emit(as_json, payload, "\n".join(entry.line() for entry in report))
+
+
+@click.command("demo")
+@edge
+def demo_cmd() -> None:
+    """Load the demo organisation, deploy processes/ and start a sample case (idempotent)."""
+    from webapp import demo
+
+    for line in demo.seed(db.session, SystemClock().now()):
+        click.echo(line)
