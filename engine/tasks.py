@@ -80,7 +80,7 @@ def claim(session: Session, actor: str, now: datetime, task_id: str) -> HumanTas
     result = session.execute(update(HumanTask).where(
         HumanTask.id == task_id, HumanTask.status == OPEN, HumanTask.assignee.is_(None))
         .values(assignee=actor, claimed_at=to_db(now)).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
+    if getattr(result, "rowcount", 0) != 1:
         raise Conflict(f"task {task_id} was claimed by someone else first")
     session.refresh(row)
     audit.record(session, "claim", actor, now, instance_id=row.instance_id, task_id=row.id,

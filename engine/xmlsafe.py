@@ -39,8 +39,8 @@ def parse_bpmn(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        line = exc.lineno if exc.lineno else None
-        raise _refuse(filename, "not-well-formed", f"the XML is not well-formed: {exc.msg}", line) from exc
+        raise _refuse(filename, "not-well-formed", f"the XML is not well-formed: {exc.msg}",
+                      exc.lineno or None) from exc
     tree = root.getroottree()
     if tree.docinfo.doctype:
         raise _refuse(filename, "doctype-forbidden", "DOCTYPE declarations are not allowed in BPMN files")

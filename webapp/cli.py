@@ -12,12 +12,18 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
+from sqlalchemy.orm import Session
 
 from engine import conformance, definitions, instances, org, tasks
 from engine.clock import SystemClock
 from engine.errors import EngineError, InvalidDefinition
 from webapp import views_data
 from webapp.extensions import db
+
+
+def _db() -> Session:
+    """The request/command's session (Flask-SQLAlchemy's scoped session resolved to a Session)."""
+    return db.session()
 
 
 def main() -> None:
@@ -97,7 +103,7 @@ def definitions_cli() -> None:
 @edge
 def deploy_cmd(files: tuple[Path, ...], actor: str | None, as_json: bool) -> None:
     """Deploy FILE... together; prints process ids, versions and problems."""
-    result = definitions.deploy(db.session, actor, SystemClock().now(),
+    result = definitions.deploy(_db(), actor, SystemClock().now(),
                                 [(f.name, f.read_bytes()) for f in files])
     payload = views_data.deploy_result(result)
     lines = [f"{p.process_id} version {p.version}{'' if p.new else ' (unchanged)'}  [{p.filename}]"
@@ -110,7 +116,7 @@ def deploy_cmd(files: tuple[Path, ...], actor: str | None, as_json: bool) -> Non
 @click.option("--json", "as_json", is_flag=True)
 @edge
 def list_definitions_cmd(as_json: bool) -> None:
-    rows = views_data.version_rows(definitions.list_versions(db.session))
+    rows = views_data.version_rows(definitions.list_versions(_db()))
     text = "\n".join(f"{r['process_id']}  v{r['version']}  {r['name']}  instances={r['instances']}" for r in rows)
     _emit(as_json, rows, text or "no definitions deployed")
 
@@ -129,8 +135,8 @@ def instances_cli() -> None:
 def start_cmd(process_id: str, data: str | None, actor: str | None, as_json: bool) -> None:
     """Start PROCESS_ID; prints the instance id."""
     if actor is not None:
-        org.get_user(db.session, actor)
-    inst = instances.start(db.session, actor, SystemClock().now(), process_id, _json_arg(data, "data"))
+        org.get_user(_db(), actor)
+    inst = instances.start(_db(), actor, SystemClock().now(), process_id, _json_arg(data, "data"))
     _emit(as_json, {"id": inst.id, "status": inst.status, "process_id": inst.process_id}, str(inst.id))
 
 
@@ -140,7 +146,7 @@ def start_cmd(process_id: str, data: str | None, actor: str | None, as_json: boo
 @edge
 def show_cmd(instance_id: int, as_json: bool) -> None:
     """Status, data, open tasks and audit trail of an instance."""
-    view = views_data.instance_view(db.session, instance_id, SystemClock().now())
+    view = views_data.instance_view(_db(), instance_id, SystemClock().now())
     _emit(as_json, view, views_data.instance_text(view))
 
 
@@ -152,7 +158,7 @@ def show_cmd(instance_id: int, as_json: bool) -> None:
 @edge
 def message_cmd(instance_id: int, name: str, data: str | None, actor: str | None) -> None:
     """Deliver message or signal NAME to an instance waiting for it."""
-    inst = instances.send_message(db.session, actor, SystemClock().now(), instance_id, name,
+    inst = instances.send_message(_db(), actor, SystemClock().now(), instance_id, name,
                                   _json_arg(data, "data"))
     click.echo(f"{inst.id} {inst.status}")
 
@@ -163,7 +169,7 @@ def message_cmd(instance_id: int, name: str, data: str | None, actor: str | None
 @click.option("--reason", default="")
 @edge
 def cancel_cmd(instance_id: int, actor: str, reason: str) -> None:
-    inst = instances.cancel(db.session, actor, SystemClock().now(), instance_id, reason)
+    inst = instances.cancel(_db(), actor, SystemClock().now(), instance_id, reason)
     click.echo(f"{inst.id} {inst.status}")
 
 
@@ -172,7 +178,7 @@ def cancel_cmd(instance_id: int, actor: str, reason: str) -> None:
 @click.option("--as", "actor", required=True)
 @edge
 def suspend_cmd(instance_id: int, actor: str) -> None:
-    inst = instances.set_suspended(db.session, actor, SystemClock().now(), instance_id, True)
+    inst = instances.set_suspended(_db(), actor, SystemClock().now(), instance_id, True)
     click.echo(f"{inst.id} {inst.status}")
 
 
@@ -181,7 +187,7 @@ def suspend_cmd(instance_id: int, actor: str) -> None:
 @click.option("--as", "actor", required=True)
 @edge
 def resume_cmd(instance_id: int, actor: str) -> None:
-    inst = instances.set_suspended(db.session, actor, SystemClock().now(), instance_id, False)
+    inst = instances.set_suspended(_db(), actor, SystemClock().now(), instance_id, False)
     click.echo(f"{inst.id} {inst.status}")
 
 
@@ -196,8 +202,8 @@ def tasks_cli() -> None:
 @edge
 def list_tasks_cmd(user: str | None, as_json: bool) -> None:
     if user is not None:
-        org.get_user(db.session, user)
-    rows = [views_data.task_row(t) for t in tasks.list_open(db.session, user)]
+        org.get_user(_db(), user)
+    rows = [views_data.task_row(t) for t in tasks.list_open(_db(), user)]
     text = "\n".join(f"{r['id']}  instance {r['instance_id']}  {r['element_id']}  {r['name']}"
                      f"  assignee={r['assignee'] or '-'}  candidates={','.join(r['candidates']) or '-'}"
                      for r in rows)
@@ -212,10 +218,10 @@ def list_tasks_cmd(user: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @edge
 def complete_cmd(task_id: str, actor: str, data: str | None, opinion: str | None, as_json: bool) -> None:
-    org.get_user(db.session, actor)
-    row = tasks.complete(db.session, actor, SystemClock().now(), task_id, _json_arg(data, "data"), opinion)
-    inst = instances.get(db.session, row.instance_id)
-    opened = [views_data.task_row(t) for t in tasks.open_for_instance(db.session, inst.id)]
+    org.get_user(_db(), actor)
+    row = tasks.complete(_db(), actor, SystemClock().now(), task_id, _json_arg(data, "data"), opinion)
+    inst = instances.get(_db(), row.instance_id)
+    opened = [views_data.task_row(t) for t in tasks.open_for_instance(_db(), inst.id)]
     _emit(as_json, {"task": row.id, "instance_id": inst.id, "instance_status": inst.status, "open_tasks": opened},
           f"completed {row.id}; instance {inst.id} is {inst.status}"
           + "".join(f"\nopen: {t['id']} {t['element_id']} {t['name']}" for t in opened))
@@ -226,8 +232,8 @@ def complete_cmd(task_id: str, actor: str, data: str | None, opinion: str | None
 @click.option("--as", "actor", required=True)
 @edge
 def claim_cmd(task_id: str, actor: str) -> None:
-    org.get_user(db.session, actor)
-    row = tasks.claim(db.session, actor, SystemClock().now(), task_id)
+    org.get_user(_db(), actor)
+    row = tasks.claim(_db(), actor, SystemClock().now(), task_id)
     click.echo(f"{row.id} claimed by {row.assignee}")
 
 
@@ -236,7 +242,7 @@ def claim_cmd(task_id: str, actor: str) -> None:
 @click.option("--as", "actor", required=True)
 @edge
 def release_cmd(task_id: str, actor: str) -> None:
-    row = tasks.release(db.session, actor, SystemClock().now(), task_id)
+    row = tasks.release(_db(), actor, SystemClock().now(), task_id)
     click.echo(f"{row.id} released")
 
 
@@ -254,7 +260,7 @@ def users_cli() -> None:
 @edge
 def create_user_cmd(name: str, password: str | None, groups: tuple[str, ...], department: str | None,
                     display_name: str | None) -> None:
-    user = org.create_user(db.session, name, password=password, groups=groups, department=department,
+    user = org.create_user(_db(), name, password=password, groups=groups, department=department,
                            display_name=display_name)
     click.echo(f"created user {user.username}")
 
@@ -275,5 +281,5 @@ def demo_cmd() -> None:
     """Load the demo organisation, deploy processes/ and start a sample case (idempotent)."""
     from webapp import demo
 
-    for line in demo.seed(db.session, SystemClock().now()):
+    for line in demo.seed(_db(), SystemClock().now()):
         click.echo(line)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 from lxml import etree
@@ -25,7 +25,7 @@ from engine.bpmn.specs import ExternalTask
 from engine.errors import Conflict, ExecutionError, NotFound
 from engine.problems import ERROR, Problem
 
-Workflow = BpmnWorkflow
+Workflow: TypeAlias = Any  # a SpiffWorkflow BpmnWorkflow; the library ships no type hints
 
 
 @dataclass
@@ -300,7 +300,7 @@ def send_signal(wf: Workflow, name: str, payload: dict[str, Any] | None) -> None
 def _waiting(wf: Workflow) -> list[tuple[Any, Any]]:
     """(task, event definition) per awaited event; an event-based gateway (one task waiting on a
     MultipleEventDefinition with no name of its own) contributes each of its events."""
-    found = []
+    found: list[tuple[Any, Any]] = []
     for task in list(wf.event_manager.tasks.values()):
         definition = task.task_spec.event_definition
         parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
@@ -317,7 +317,7 @@ def _waiting(wf: Workflow) -> list[tuple[Any, Any]]:
 def _deliver(wf: Workflow, kind: type, name: str, payload: dict[str, Any]) -> None:
     """Send the event as the waiting definition's own class (the spiff parser's classes only match
     their own kind) and put the payload into the case data when that definition would drop it."""
-    matches = [(task, d) for task, d in _waiting(wf) if isinstance(d, kind) and d.name == name]
+    matches = [(task, d) for task, d in _waiting(wf) if isinstance(d, kind) and getattr(d, "name", None) == name]
     if not matches:
         raise Conflict(f"this instance is not waiting for '{name}'")
     before = {task.id: task.state for task, _ in matches if task is not None}

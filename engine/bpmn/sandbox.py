@@ -82,7 +82,7 @@ def _compile(source: str, mode: str) -> Any:
     try:
         with warnings.catch_warnings():  # "prints but never reads 'printed'" is expected for print()
             warnings.simplefilter("ignore", SyntaxWarning)
-            return compile_restricted(tree, filename="<string>", mode=mode)
+            return compile_restricted(tree, filename="<string>", mode=mode)  # type: ignore[arg-type]
     except SyntaxError as exc:
         raise guards.SandboxViolation(str(exc).replace("\n", "; ")) from None
 
