@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -306,3 +307,30 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CalendarDay(Base):
+    """A day that differs from the weekday rule: holiday, 调休 make-up working day, or an admin override."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    kind: Mapped[str] = mapped_column(String(8))  # workday rest holiday makeup
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(8), default="official")  # official admin
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CalendarYear(Base):
+    """Whether a year's schedule has been published (official) or is only the weekday rule."""
+
+    __tablename__ = "calendar_year"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    region: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
+    status: Mapped[str] = mapped_column(String(12))  # official provisional
+    note: Mapped[str | None] = mapped_column(Text)

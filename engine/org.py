@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import event, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -86,6 +87,7 @@ def create_user(session: Session, username: str, *, password: str | None = None,
 
 
 def add_to_group(session: Session, user: User, code: str) -> None:
+    session.info.pop("govflow_group_codes", None)
     group = ensure_group(session, code)
     exists = session.get(Membership, (user.id, group.id))
     if exists is None:
@@ -94,13 +96,26 @@ def add_to_group(session: Session, user: User, code: str) -> None:
 
 
 def group_codes(session: Session, username: str) -> set[str]:
-    """Codes of the user's groups plus their department code (lanes may name a department)."""
+    """Codes of the user's groups plus their department code (lanes may name a department); remembered
+    for the rest of the transaction, since a request checks the same user several times."""
+    cache = session.info.setdefault("govflow_group_codes", {})
+    if username in cache:
+        return set(cache[username])
     groups = (select(Group.code, literal(False)).join(Membership, Membership.group_id == Group.id)
               .join(User, User.id == Membership.user_id).where(User.username == username))
     dept = (select(Department.code, literal(True)).join(User, User.department_id == Department.id)
             .where(User.username == username))
     # One round trip for both: this runs on every permission check.
-    return {code for code, is_dept in session.execute(union_all(groups, dept)) if code or not is_dept}
+    found = {code for code, is_dept in session.execute(union_all(groups, dept)) if code or not is_dept}
+    cache[username] = frozenset(found)
+    return found
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_group_codes(session: Session, transaction: Any) -> None:
+    """Memberships may change between transactions."""
+    if transaction.parent is None:
+        session.info.pop("govflow_group_codes", None)
 
 
 def is_admin(session: Session, username: str | None) -> bool:

@@ -6,16 +6,17 @@ import functools
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
-from engine import conformance, definitions, instances, org, tasks
-from engine.clock import SystemClock
+from engine import conformance, definitions, instances, org, tasks, workdays
+from engine.clock import CHINA_TZ, SystemClock
 from engine.errors import EngineError, InvalidDefinition
 from webapp import views_data
 from webapp.extensions import db
@@ -40,6 +41,7 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(conformance_cmd)
     app.cli.add_command(demo_cmd)
+    app.cli.add_command(calendar_cli)
 
 
 def _emit(as_json: bool, payload: Any, text: str) -> None:
@@ -91,7 +93,7 @@ def _json_arg(text: str | None, name: str) -> dict[str, Any] | None:
     return value
 
 
-@click.group("definitions", help="Deploy and list BPMN process definitions.")
+@click.group("definitions", help="Deploy and list BPMN process definitions.", cls=AppGroup)
 def definitions_cli() -> None:
     pass
 
@@ -121,7 +123,7 @@ def list_definitions_cmd(as_json: bool) -> None:
     _emit(as_json, rows, text or "no definitions deployed")
 
 
-@click.group("instances", help="Start and inspect process instances.")
+@click.group("instances", help="Start and inspect process instances.", cls=AppGroup)
 def instances_cli() -> None:
     pass
 
@@ -191,7 +193,7 @@ def resume_cmd(instance_id: int, actor: str) -> None:
     click.echo(f"{inst.id} {inst.status}")
 
 
-@click.group("tasks", help="List, claim and complete human tasks.")
+@click.group("tasks", help="List, claim and complete human tasks.", cls=AppGroup)
 def tasks_cli() -> None:
     pass
 
@@ -246,7 +248,7 @@ def release_cmd(task_id: str, actor: str) -> None:
     click.echo(f"{row.id} released")
 
 
-@click.group("users", help="Manage users of the organisation.")
+@click.group("users", help="Manage users of the organisation.", cls=AppGroup)
 def users_cli() -> None:
     pass
 
@@ -276,6 +278,7 @@ def conformance_cmd(directory: Path, as_json: bool) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @edge
 def demo_cmd() -> None:
     """Load the demo organisation, deploy processes/ and start a sample case (idempotent)."""
@@ -283,3 +286,74 @@ def demo_cmd() -> None:
 
     for line in demo.seed(_db(), SystemClock().now()):
         click.echo(line)
+
+
+@click.group("calendar", help="The official working-day calendar.", cls=AppGroup)
+def calendar_cli() -> None:
+    pass
+
+
+def _seeded() -> None:
+    if not workdays.is_seeded(_db()):
+        click.echo("calendar table empty: loading the official schedule first", err=True)
+        workdays.seed_official(_db(), SystemClock().now())
+
+
+@calendar_cli.command("due")
+@click.argument("start", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("n", type=click.IntRange(min=0, max=3650))
+@click.option("--unit", type=click.Choice(["wd", "cd"]), default="wd", show_default=True,
+              help="wd: working days, cd: calendar days")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def calendar_due_cmd(start: datetime, n: int, unit: str, as_json: bool) -> None:
+    """Due date of an N-day limit from START (the start day is not counted)."""
+    _seeded()
+    due = workdays.WorkCalendar(_db()).due_at(start.date(), n, unit)
+    local = due.due_at.astimezone(CHINA_TZ)
+    if due.provisional:
+        click.echo("warning: the result relies on a year the State Council has not published yet; "
+                   "it follows the weekday rule and may change", err=True)
+    _emit(as_json, {"start": start.date().isoformat(), "n": n, "unit": unit, "due_date": due.date.isoformat(),
+                    "due_at": local.isoformat(), "provisional": due.provisional},
+          f"{due.date.isoformat()} (expires {local:%Y-%m-%d %H:%M} China time)"
+          + (" [provisional]" if due.provisional else ""))
+
+
+@calendar_cli.command("show")
+@click.argument("year", type=click.IntRange(1990, 2100))
+@click.option("--region", default="")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def calendar_show_cmd(year: int, region: str, as_json: bool) -> None:
+    """Status of YEAR, its holidays and make-up working days."""
+    _seeded()
+    summary = workdays.WorkCalendar(_db(), region).year_summary(year)
+    days = [{"date": d.day.isoformat(), "kind": d.kind, "workday": d.is_workday, "name": d.name,
+             "note": d.note, "source": d.source, "region": d.region}
+            for d in workdays.days_of_year(_db(), year, region)]
+    lines = [f"{year}: {summary['status']}, {summary['working_days']} working days"]
+    lines += [f"{d['date']}  {d['kind']:<8} {d['name'] or ''} {d['note'] or ''}".rstrip() for d in days]
+    _emit(as_json, {**summary, "days": days}, "\n".join(lines))
+
+
+@calendar_cli.command("set")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["workday", "holiday"]))
+@click.option("--note", required=True, help="The notice this follows, e.g. the State Council notice.")
+@click.option("--region", default="")
+@click.option("--as", "actor", default=None)
+@edge
+def calendar_set_cmd(day: datetime, kind: str, note: str, region: str, actor: str | None) -> None:
+    """Override one day; running clocks are recomputed."""
+    _seeded()
+    row = workdays.set_day(_db(), actor, SystemClock().now(), day.date(), kind, note, region)
+    click.echo(f"{row.day.isoformat()} is now a {kind}" + (f" in {region}" if region else ""))
+
+
+@calendar_cli.command("seed")
+@edge
+def calendar_seed_cmd() -> None:
+    """Load the official schedule (idempotent)."""
+    added = workdays.seed_official(_db(), SystemClock().now())
+    click.echo(f"{added} days added")

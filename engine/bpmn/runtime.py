@@ -202,6 +202,8 @@ def _idle_event_subprocesses(workflow: Any) -> list[Any]:
 
 
 def _close_idle_listeners(wf: Workflow) -> bool:
+    if not wf.subprocesses:
+        return False  # listeners are sub-workflows; none means nothing to close
     closed = False
     for workflow in [wf, *list(wf.subprocesses.values())]:
         for task in _idle_event_subprocesses(workflow):

@@ -1,0 +1,183 @@
+"""The official working-day calendar (State Council schedule incl. 调休 make-up days) and limit arithmetic.
+
+Legal conventions: the starting day is not counted; a limit expires at the end of its last day in China
+time; a calendar-day limit whose last day is not a working day moves to the next working day. Years
+the State Council has not published follow the weekday rule and every result touching them says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.clock import CHINA_TZ, as_utc, to_db
+from engine.errors import InvalidInput
+from engine.models import CalendarDay, CalendarYear
+
+WORKING_DAYS, CALENDAR_DAYS = "wd", "cd"
+OFFICIAL, PROVISIONAL = "official", "provisional"
+ON_CALENDAR_CHANGE: list[Callable[[Session, datetime, list[date]], None]] = []
+_MAX_SPAN = 3660  # days a single computation may walk (ten years)
+
+
+@dataclass(frozen=True)
+class DueDate:
+    """The last day of a limit and the instant it expires (end of that day in China, as UTC)."""
+
+    date: date
+    due_at: datetime
+    provisional: bool
+    unit: str
+    n: int
+
+
+def seed_official(session: Session, now: datetime) -> int:
+    """Load every year chinesecalendar publishes (holidays and make-up days); idempotent."""
+    import chinese_calendar
+    from chinese_calendar import constants
+
+    existing = {d for d in session.scalars(select(CalendarDay.day).where(CalendarDay.region == ""))}
+    added = 0
+    for day, name in sorted(constants.holidays.items()):
+        if day.weekday() < 5 and day not in existing:  # a weekend holiday is a rest day anyway
+            session.add(CalendarDay(day=day, region="", kind="holiday", is_workday=False, name=_zh(name),
+                                    source=OFFICIAL, updated_at=to_db(now)))
+            added += 1
+    for day, name in sorted(constants.workdays.items()):
+        if day.weekday() >= 5 and day not in existing:
+            session.add(CalendarDay(day=day, region="", kind="makeup", is_workday=True, name=_zh(name),
+                                    source=OFFICIAL, updated_at=to_db(now)))
+            added += 1
+    years = {d.year for d in constants.holidays} | {d.year for d in constants.workdays}
+    known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.region == "")))
+    for year in sorted(years - known):
+        session.add(CalendarYear(year=year, region="", status=OFFICIAL,
+                                 note=f"chinesecalendar {getattr(chinese_calendar, '__version__', '')}".strip()))
+    session.flush()
+    return added
+
+
+_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
+          "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节",
+          "National Day": "国庆节", "Anti-Fascist 70th Day": "抗战胜利70周年纪念日"}
+
+
+def _zh(name: Any) -> str:
+    text = getattr(name, "value", None) or str(name)
+    return _NAMES.get(text, text)
+
+
+class WorkCalendar:
+    """Working days as the database holds them now (national days, then a region's overrides)."""
+
+    def __init__(self, session: Session, region: str = ""):
+        regions = ["", region] if region else [""]
+        rows = session.scalars(select(CalendarDay).where(CalendarDay.region.in_(regions))).all()
+        ordered = sorted(rows, key=lambda r: r.region != "")  # regional rows override national ones
+        self.days: dict[date, bool] = {row.day: row.is_workday for row in ordered}
+        self.official_years = set(session.scalars(select(CalendarYear.year).where(
+            CalendarYear.region.in_(regions), CalendarYear.status == OFFICIAL)))
+
+    def is_workday(self, day: date) -> bool:
+        found = self.days.get(day)
+        return found if found is not None else day.weekday() < 5
+
+    def is_provisional(self, day: date) -> bool:
+        return day.year not in self.official_years
+
+    def add_working_days(self, start: date, n: int) -> tuple[date, bool]:
+        """The n-th working day after `start` (not counting `start`), and whether it is provisional."""
+        day, counted, provisional = start, 0, False
+        for _ in range(_MAX_SPAN):
+            if counted >= n:
+                break
+            day += timedelta(days=1)
+            provisional |= self.is_provisional(day)
+            if self.is_workday(day):
+                counted += 1
+        else:
+            raise InvalidInput(f"{n} working days from {start} is beyond the calendar's range")
+        return day, provisional
+
+    def add_calendar_days(self, start: date, n: int) -> tuple[date, bool]:
+        """`start` + n days, moved to the next working day when it falls on a rest day or holiday."""
+        day = start + timedelta(days=n)
+        provisional = self.is_provisional(day)
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+            provisional |= self.is_provisional(day)
+        return day, provisional
+
+    def due_at(self, start: date | datetime, n: int, unit: str) -> DueDate:
+        """Last day and expiry instant of an n-day limit counted from `start` (a China date or instant)."""
+        if isinstance(start, datetime):
+            start = as_utc(start).astimezone(CHINA_TZ).date()
+        if unit == WORKING_DAYS:
+            last, provisional = self.add_working_days(start, n)
+        elif unit == CALENDAR_DAYS:
+            last, provisional = self.add_calendar_days(start, n)
+        else:
+            raise InvalidInput(f"unit must be 'wd' (working days) or 'cd' (calendar days), not '{unit}'",
+                               field="unit")
+        end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ)
+        return DueDate(last, as_utc(end), provisional, unit, n)
+
+    def working_days_between(self, a: date | datetime, b: date | datetime) -> int:
+        """Working days after a's day up to and including b's day (0 when b is not later)."""
+        first, last = _china_day(a), _china_day(b)
+        count, day = 0, first
+        while day < last:
+            day += timedelta(days=1)
+            count += self.is_workday(day)
+        return count
+
+    def year_summary(self, year: int) -> dict[str, Any]:
+        days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
+        return {"year": year, "status": PROVISIONAL if self.is_provisional(date(year, 6, 1)) else OFFICIAL,
+                "working_days": sum(self.is_workday(d) for d in days)}
+
+
+def _china_day(value: date | datetime) -> date:
+    return as_utc(value).astimezone(CHINA_TZ).date() if isinstance(value, datetime) else value
+
+
+KINDS = {"workday": True, "holiday": False}
+
+
+def set_day(session: Session, actor: str | None, now: datetime, day: date, kind: str | bool, note: str,
+            region: str = "") -> CalendarDay:
+    """An administrator's override of one day (e.g. a local holiday); running clocks are recomputed."""
+    is_workday = kind if isinstance(kind, bool) else KINDS.get(kind)
+    if is_workday is None:
+        raise InvalidInput(f"kind must be 'workday' or 'holiday', not '{kind}'", field="kind")
+    row = session.get(CalendarDay, (day, region))
+    if row is None:
+        row = CalendarDay(day=day, region=region)
+        session.add(row)
+    before = row.is_workday
+    row.kind = ("makeup" if day.weekday() >= 5 else "workday") if is_workday else "holiday"
+    row.is_workday, row.note, row.source = is_workday, note, "admin"
+    row.updated_by, row.updated_at = actor, to_db(now)
+    audit.record(session, "calendar_set", actor, now, detail={
+        "day": day.isoformat(), "region": region, "workday": is_workday, "was_workday": before, "note": note})
+    session.flush()
+    for callback in list(ON_CALENDAR_CHANGE):
+        callback(session, now, [day])
+    return row
+
+
+def days_of_year(session: Session, year: int, region: str = "") -> list[CalendarDay]:
+    """Holidays, make-up days and overrides stored for a year."""
+    return list(session.scalars(select(CalendarDay).where(
+        CalendarDay.day >= date(year, 1, 1), CalendarDay.day < date(year + 1, 1, 1),
+        CalendarDay.region.in_(["", region] if region else [""])).order_by(CalendarDay.day)))
+
+
+def is_seeded(session: Session) -> bool:
+    return session.scalar(select(CalendarYear.year).limit(1)) is not None

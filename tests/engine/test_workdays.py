@@ -1,0 +1,115 @@
+"""Working-day arithmetic on the official 2026 schedule (holidays and 调休 make-up days)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from engine import workdays
+from engine.errors import InvalidInput
+from engine.models import AuditEvent
+
+
+@pytest.fixture
+def cal(session, now) -> workdays.WorkCalendar:
+    workdays.seed_official(session, now)
+    return workdays.WorkCalendar(session)
+
+
+def test_statutory_example(cal: workdays.WorkCalendar) -> None:
+    due = cal.due_at(date(2026, 9, 28), 5, "wd")
+    assert due.date == date(2026, 10, 10)  # Saturday, a make-up working day; not 2026-10-05
+    assert due.due_at == datetime(2026, 10, 10, 16, 0, tzinfo=UTC)  # end of the day in China
+    assert not due.provisional
+
+
+# (start, n, unit, expected last day, provisional) - derived by hand from the 2026 State Council schedule:
+# holidays 1-1..1-3, 2-15..2-23, 4-4..4-6, 5-1..5-5, 6-19..6-21, 9-25..9-27, 10-1..10-7;
+# make-up working days Sun 1-4, Sat 2-14, Sat 2-28, Sat 5-9, Sun 9-20, Sat 10-10.
+CASES = [
+    (date(2025, 12, 31), 1, "wd", date(2026, 1, 4), False),    # New Year 1-1..1-3, then make-up Sunday
+    (date(2026, 2, 12), 3, "wd", date(2026, 2, 24), False),    # 2-13, make-up 2-14, 春节, 2-24
+    (date(2026, 2, 13), 1, "wd", date(2026, 2, 14), False),    # make-up Saturday before 春节
+    (date(2026, 2, 27), 2, "wd", date(2026, 3, 2), False),     # make-up Saturday 2-28, then Monday
+    (date(2026, 4, 3), 1, "wd", date(2026, 4, 7), False),      # 清明 4-4..4-6
+    (date(2026, 4, 30), 1, "wd", date(2026, 5, 6), False),     # 劳动节 5-1..5-5
+    (date(2026, 5, 6), 3, "wd", date(2026, 5, 9), False),      # make-up Saturday 5-9 counts
+    (date(2026, 6, 18), 1, "wd", date(2026, 6, 22), False),    # 端午 6-19..6-21
+    (date(2026, 9, 18), 1, "wd", date(2026, 9, 20), False),    # make-up Sunday 9-20
+    (date(2026, 9, 24), 1, "wd", date(2026, 9, 28), False),    # 中秋 9-25..9-27
+    (date(2026, 9, 21), 20, "wd", date(2026, 10, 26), False),  # across 中秋 and 国庆 with make-up 10-10
+    (date(2026, 11, 2), 20, "wd", date(2026, 11, 30), False),  # 行政许可 20 working days, no holiday
+    (date(2026, 11, 2), 45, "wd", date(2027, 1, 4), True),     # joint handling runs into unpublished 2027
+    (date(2026, 12, 31), 1, "wd", date(2027, 1, 1), True),     # weekday rule only, flagged
+    (date(2026, 11, 20), 0, "wd", date(2026, 11, 20), False),  # zero days: the start day itself
+    (date(2026, 9, 17), 15, "cd", date(2026, 10, 8), False),   # ends 10-2 (国庆) -> next working day
+    (date(2026, 11, 2), 15, "cd", date(2026, 11, 17), False),  # mailbox rule, plain Tuesday
+    (date(2026, 1, 29), 5, "cd", date(2026, 2, 3), False),
+    (date(2026, 2, 11), 3, "cd", date(2026, 2, 14), False),    # lands on a make-up Saturday: a working day
+    (date(2026, 8, 1), 60, "cd", date(2026, 9, 30), False),    # 信访 60 days
+    (date(2026, 4, 25), 10, "cd", date(2026, 5, 6), False),    # ends 5-5 (劳动节) -> 5-6
+    (date(2026, 11, 6), 15, "cd", date(2026, 11, 23), False),  # ends Saturday 11-21 -> Monday 11-23
+    (date(2026, 12, 20), 15, "cd", date(2027, 1, 4), True),    # ends Sunday 2027-01-03, provisional
+    (date(2026, 6, 5), 14, "cd", date(2026, 6, 22), False),    # ends 6-19 (端午) -> Monday 6-22
+]
+
+
+@pytest.mark.parametrize(("start", "n", "unit", "expected", "provisional"), CASES)
+def test_limit_table(cal: workdays.WorkCalendar, start: date, n: int, unit: str, expected: date,
+                     provisional: bool) -> None:
+    due = cal.due_at(start, n, unit)
+    assert (due.date, due.provisional) == (expected, provisional)
+
+
+def test_calendar_limit_on_make_up_sunday_is_not_moved(cal: workdays.WorkCalendar) -> None:
+    assert cal.due_at(date(2026, 9, 13), 7, "cd").date == date(2026, 9, 20)  # Sunday 9-20 is worked
+
+
+def test_start_instant_is_read_in_china_time(cal: workdays.WorkCalendar) -> None:
+    # 2026-09-27 20:00 UTC is 09-28 04:00 in China: the start day is the 28th.
+    assert cal.due_at(datetime(2026, 9, 27, 20, tzinfo=UTC), 5, "wd").date == date(2026, 10, 10)
+    # 2026-09-27 15:00 UTC is still the 27th in China: counting starts a day earlier.
+    assert cal.due_at(datetime(2026, 9, 27, 15, tzinfo=UTC), 5, "wd").date == date(2026, 10, 9)
+
+
+def test_working_days_between(cal: workdays.WorkCalendar) -> None:
+    assert cal.working_days_between(date(2026, 9, 30), date(2026, 10, 9)) == 2   # 10-8, 10-9
+    assert cal.working_days_between(date(2026, 10, 9), date(2026, 10, 12)) == 2  # make-up 10-10, 10-12
+    assert cal.working_days_between(date(2026, 10, 9), date(2026, 10, 9)) == 0
+    assert cal.working_days_between(date(2026, 11, 2), date(2026, 11, 30)) == 20
+
+
+def test_bad_unit_refused(cal: workdays.WorkCalendar) -> None:
+    with pytest.raises(InvalidInput, match="unit"):
+        cal.due_at(date(2026, 1, 5), 3, "weeks")
+
+
+def test_admin_override_changes_results_and_notifies(session, now, cal: workdays.WorkCalendar,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[list[date]] = []
+    monkeypatch.setattr(workdays, "ON_CALENDAR_CHANGE", [lambda s, when, days: seen.append(days)])
+    workdays.set_day(session, "admin", now, date(2026, 10, 23), "holiday", "临时放假通知")
+    after = workdays.WorkCalendar(session)
+    assert after.due_at(date(2026, 9, 21), 20, "wd").date == date(2026, 10, 27)
+    assert seen == [[date(2026, 10, 23)]]
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "calendar_set"))
+    assert event is not None and event.actor == "admin" and event.detail["note"] == "临时放假通知"
+    with pytest.raises(InvalidInput, match="kind"):
+        workdays.set_day(session, "admin", now, date(2026, 10, 24), "sometimes", "")
+
+
+def test_regional_override_only_applies_to_its_region(session, now, cal: workdays.WorkCalendar) -> None:
+    workdays.set_day(session, "admin", now, date(2026, 11, 3), "holiday", "地方节日", region="xz")
+    assert workdays.WorkCalendar(session, region="xz").due_at(date(2026, 11, 2), 1, "wd").date == date(2026, 11, 4)
+    assert workdays.WorkCalendar(session).due_at(date(2026, 11, 2), 1, "wd").date == date(2026, 11, 3)
+
+
+def test_seed_is_idempotent_and_marks_years(session, now) -> None:
+    first = workdays.seed_official(session, now)
+    assert first > 100 and workdays.seed_official(session, now) == 0
+    cal = workdays.WorkCalendar(session)
+    assert not cal.is_provisional(date(2026, 5, 1)) and cal.is_provisional(date(2027, 5, 1))
+    names = {d.day: d.name for d in workdays.days_of_year(session, 2026)}
+    assert names[date(2026, 10, 1)] == "国庆节" and names[date(2026, 2, 14)] == "春节"
