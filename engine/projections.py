@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from engine import assignment
+from engine import assignment, clock_hooks
 from engine.bpmn import runtime
 from engine.clock import to_db
 from engine.models import HumanTask, Instance, TaskCandidate
@@ -25,16 +25,20 @@ def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: 
     current = {t.id: t for t in runtime.open_tasks(wf)}
     existing = _open_rows(session, instance)
     stamp = to_db(now)
+    closed = []
     for task_id, row in existing.items():
         if task_id in current:
             continue
         row.status = COMPLETED if task_id in done else CANCELLED
         row.completed_at = stamp
         row.completed_by = done.get(task_id)
+        closed.append(row)
     opened = []
     for task_id, task in current.items():
         if task_id not in existing:
             opened.append(_insert(session, instance, task, now, evaluate))
+    # Statutory clocks follow the rows (no query unless the process declares clocks or has ended).
+    clock_hooks.sync(session, instance, wf, now, [(row, current[row.id]) for row in opened], closed)
     return opened
 
 

@@ -1,0 +1,109 @@
+"""Warning levels of clocks (黄牌/红牌): who is told, what they read, and what an expired limit does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from engine import audit, notify
+from engine import clock_schedule as sched
+from engine.clock import CHINA_TZ, as_utc
+from engine.errors import EngineError
+from engine.models import Clock, ClockPolicy, HumanTask, Instance, User
+from engine.org import find_user
+
+_TITLES = {sched.YELLOW: "【黄牌预警】", sched.RED: "【红牌超期】"}
+
+
+def apply_level(session: Session, actor: str | None, now: datetime, clock: Clock, policy: ClockPolicy,
+                level: str) -> bool:
+    """Set level and status; escalations notify the responsible person and their supervisor."""
+    old = clock.warning_level or sched.NONE
+    clock.status = sched.STATUS_OF_LEVEL[level]
+    if level == old:
+        return False
+    clock.warning_level = level
+    recipients = _recipients(session, clock) if sched.RANK[level] > sched.RANK[old] else []
+    audit.record(session, "clock_level", actor, now, instance_id=clock.instance_id, task_id=clock.task_id,
+                 element_id=clock.element_id,
+                 detail={"clock_id": clock.id, "policy": clock.policy_code, "from": old, "to": level,
+                         "notified": [user.username for user in recipients]})
+    if recipients:
+        subject, body = _message(session, clock, policy, level)
+        for user in recipients:
+            notify.notify_user(session, now, user, subject, body, kind=f"clock_{level}",
+                               instance_id=clock.instance_id, clock_id=clock.id)
+    return True
+
+
+def _recipients(session: Session, clock: Clock) -> list[User]:
+    """The responsible person and, when set, their supervisor (no one twice)."""
+    _follow_task(session, clock)
+    person = find_user(session, clock.responsible) if clock.responsible else None
+    if person is None:
+        return []
+    found = [person]
+    if person.supervisor_id is not None:
+        boss = session.get(User, person.supervisor_id)
+        if boss is not None and boss.id != person.id and boss.active:
+            found.append(boss)
+    return found
+
+
+def _follow_task(session: Session, clock: Clock) -> None:
+    """A step clock's responsible person is whoever holds the task now (claimed, transferred, delegated)."""
+    if not clock.task_id:
+        return
+    row = session.get(HumanTask, clock.task_id)
+    if row is not None and row.status == "open" and row.assignee and row.assignee != clock.responsible:
+        clock.responsible = row.assignee
+
+
+def _local(moment: datetime) -> str:
+    return as_utc(moment).astimezone(CHINA_TZ).strftime("%Y年%m月%d日 %H:%M")
+
+
+def _message(session: Session, clock: Clock, policy: ClockPolicy, level: str) -> tuple[str, str]:
+    """Chinese subject and body; the body repeats the legal basis so the reader knows why it matters."""
+    instance = session.get(Instance, clock.instance_id) if clock.instance_id else None
+    case = instance.title if instance is not None else f"督办事项 {clock.id}"
+    state = "已超过办理时限" if level == sched.RED else "剩余办理时间不多"
+    unit = "个工作日" if clock.unit == "wd" else "日"
+    lines = [
+        f"{case}：{policy.name}{state}。",
+        f"办理时限：{clock.limit_days}{unit}" + (f"（已延长{clock.extended_days}{unit}）" if clock.extended_days else ""),
+        f"开始时间：{_local(clock.started_at)}",
+        f"到期时间：{sched.last_day(clock.due_at):%Y年%m月%d日}24时" + (
+            "（该年度法定节假日尚未公布，暂按周末推算）" if clock.provisional else ""),
+        f"责任人：{clock.responsible or '未指定'}　部门：{clock.department_code or '未指定'}",
+        f"依据：{clock.legal_basis}",
+    ]
+    if instance is not None:
+        lines.append(f"案件编号：{instance.id}" + (f"　环节：{clock.element_id}" if clock.task_id else ""))
+    return f"{_TITLES[level]}{case}：{policy.name}{state}", "\n".join(lines)
+
+
+def expire(session: Session, now: datetime, clock: Clock, policy: ClockPolicy) -> None:
+    """Run a policy's expiry action, e.g. 补正 not noticed in time: deliver 'deemed_accepted' (Art. 32)."""
+    message = (policy.on_expiry or {}).get("message")
+    instance = session.get(Instance, clock.instance_id) if clock.instance_id else None
+    delivered, problem = False, None
+    if message and instance is not None and instance.status == "running":
+        from engine import instances  # instances -> projections -> clock hooks -> here: import at use
+
+        waiting = {event["name"] for event in instances.waiting_events(session, instance, now)}
+        if message not in waiting:
+            problem = f"instance {instance.id} is not waiting for '{message}'"
+        else:
+            try:
+                instances.send_message(session, None, now, instance.id, message, {})
+                delivered = True
+            except EngineError as exc:  # the workflow is left as it was; a person takes over
+                problem = str(exc)
+    elif message:
+        problem = "the clock's case is not running" if clock.instance_id else "the clock has no case"
+    audit.record(session, "clock_expiry", None, now, instance_id=clock.instance_id, task_id=clock.task_id,
+                 element_id=clock.element_id,
+                 detail={"clock_id": clock.id, "policy": clock.policy_code, "message": message,
+                         "delivered": delivered, "problem": problem, "due_at": clock.due_at.isoformat()})

@@ -1,0 +1,296 @@
+"""Statutory clocks: start, pause, resume, extend, set a 督办 deadline, finish, and the scheduler's check.
+
+Every change writes an audit event and recomputes due_at, warn_at, next_check_at, status and warning
+level; `check_clock` is the one entry point the scheduler calls for rows whose next_check_at has come.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, clock_alerts, workdays
+from engine import clock_schedule as sched
+from engine.clock import to_db
+from engine.clock_policies import CALENDAR, DUBAN, check_reason, get_policy, seed_policies
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.models import Clock, ClockExtension, ClockPause, ClockPolicy
+from engine.org import find_user
+
+FINISHED_ON_TIME, FINISHED_LATE, CANCELLED, EXPIRED = "finished_on_time", "finished_late", "cancelled", "expired"
+__all__ = ["seed_policies", "start_clock", "pause_clock", "resume_clock", "extend_clock", "set_deadline",
+           "finish_clock", "cancel_clock", "check_clock", "due_clock_ids", "list_clocks", "get_clock",
+           "recompute", "recompute_for_dates"]
+
+
+_CALENDAR_KEY = "govflow.work_calendar"
+
+
+def calendar(session: Session, now: datetime) -> workdays.WorkCalendar:
+    """The working-day calendar as the database holds it, loaded once per transaction."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_CALENDAR_KEY)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
+    loaded = workdays.WorkCalendar(session)
+    session.info[_CALENDAR_KEY] = (session.get_transaction(), loaded)  # loading began one if none was open
+    return loaded
+
+
+def get_clock(session: Session, clock_id: int) -> Clock:
+    clock = session.get(Clock, clock_id)
+    if clock is None:
+        raise NotFound(f"clock {clock_id} does not exist")
+    return clock
+
+
+def pauses_of(session: Session, clock: Clock) -> list[ClockPause]:
+    if clock.id is None:
+        return []
+    return list(session.scalars(select(ClockPause).where(ClockPause.clock_id == clock.id)
+                                .order_by(ClockPause.paused_at, ClockPause.id)))
+
+
+def _record(session: Session, action: str, actor: str | None, now: datetime, clock: Clock,
+            **detail: Any) -> None:
+    audit.record(session, action, actor, now, instance_id=clock.instance_id, task_id=clock.task_id,
+                 element_id=clock.element_id,
+                 detail={"clock_id": clock.id, "policy": clock.policy_code, **detail})
+
+
+def start_clock(session: Session, actor: str | None, now: datetime, policy_code: str, *,
+                instance_id: int | None = None, task_id: str | None = None, element_id: str | None = None,
+                responsible: str | None = None, department_code: str | None = None,
+                due_date: date | None = None, flush: bool = True) -> Clock:
+    """Start a clock under a policy; a 督办 clock needs the date its supervisor set."""
+    policy = get_policy(session, policy_code)
+    if policy.code == DUBAN and due_date is None:
+        raise InvalidInput("a 督办 clock needs the deadline its supervisor sets (due_date)", field="due_date")
+    clock = Clock(instance_id=instance_id, task_id=task_id, element_id=element_id, policy_code=policy.code,
+                  legal_basis=policy.legal_basis, unit=policy.unit, limit_days=policy.limit_days,
+                  extended_days=0, started_at=to_db(now), due_at=to_db(now), status=sched.RUNNING,
+                  warning_level=sched.NONE, active=True, used_working_days=0, responsible=responsible,
+                  department_code=department_code)
+    if due_date is not None:
+        _set_limit_to(clock, due_date)
+    session.add(clock)
+    if flush:
+        session.flush()
+    recompute(session, now, clock, policy, [])
+    _record(session, "clock_start", actor, now, clock, due_at=clock.due_at.isoformat(),
+            unit=clock.unit, limit_days=clock.limit_days, responsible=responsible)
+    return clock
+
+
+def _set_limit_to(clock: Clock, due_date: date, excluded: int = 0) -> None:
+    """A person-set date becomes a calendar-day limit, so pauses and recomputes keep the same rule."""
+    start = sched.china_date(clock.started_at)
+    if due_date < start:
+        raise InvalidInput(f"the deadline {due_date} is before the clock's start {start}", field="due_date")
+    clock.unit, clock.limit_days, clock.extended_days = CALENDAR, (due_date - start).days - excluded, 0
+
+
+def recompute(session: Session, now: datetime, clock: Clock, policy: ClockPolicy | None = None,
+              pauses: list[ClockPause] | None = None, actor: str | None = None) -> Clock:
+    """Due and warning moments from the calendar, then level, status and next check at `now`."""
+    policy = policy or get_policy(session, clock.policy_code)
+    pauses = pauses_of(session, clock) if pauses is None else pauses
+    plan = sched.compute(calendar(session, now), clock, policy, pauses)
+    clock.due_at, clock.warn_at, clock.provisional = plan.due_at, plan.warn_at, plan.provisional
+    if clock.active and clock.paused_since is None:
+        clock_alerts.apply_level(session, actor, now, clock, policy, sched.level_at(clock, now))
+    clock.next_check_at = sched.next_check(clock, policy, now)
+    return clock
+
+
+def _active(session: Session, clock_id: int) -> Clock:
+    clock = get_clock(session, clock_id)
+    if not clock.active:
+        raise Conflict(f"clock {clock_id} has ended ({clock.status}); it cannot be changed any more")
+    return clock
+
+
+def pause_clock(session: Session, actor: str | None, now: datetime, clock_id: int, reason: str,
+                note: str | None = None) -> Clock:
+    """Stop the count for time the law excludes (补正, 专家评审, 听证, 检验检测, 现场踏勘, 第三方征求意见)."""
+    reason = check_reason(reason)
+    clock = _active(session, clock_id)
+    if clock.paused_since is not None:
+        raise Conflict(f"clock {clock_id} is already paused since {clock.paused_since:%Y-%m-%d %H:%M} UTC")
+    session.add(ClockPause(clock_id=clock.id, reason=reason, note=note or None, paused_by=actor,
+                           paused_at=to_db(now)))
+    clock.paused_since, clock.status, clock.next_check_at = to_db(now), sched.PAUSED, None
+    _record(session, "clock_pause", actor, now, clock, reason=reason, note=note or None)
+    session.flush()
+    return clock
+
+
+def resume_clock(session: Session, actor: str | None, now: datetime, clock_id: int) -> Clock:
+    """Restart the count; the due date moves by the days paused (or restarts after 补正 where the law says)."""
+    clock = _active(session, clock_id)
+    if clock.paused_since is None:
+        raise Conflict(f"clock {clock_id} is not paused")
+    pauses = pauses_of(session, clock)
+    current = next(p for p in reversed(pauses) if p.resumed_at is None)
+    current.resumed_at, current.resumed_by = to_db(now), actor
+    before = clock.due_at
+    clock.paused_since, clock.status = None, sched.RUNNING
+    recompute(session, now, clock, pauses=pauses, actor=actor)
+    _record(session, "clock_resume", actor, now, clock, reason=current.reason,
+            paused_at=current.paused_at.isoformat(), due_before=before.isoformat(),
+            due_at=clock.due_at.isoformat())
+    session.flush()
+    return clock
+
+
+def extend_clock(session: Session, actor: str | None, now: datetime, clock_id: int, days: int, reason: str,
+                 approved_by: str) -> Clock:
+    """Extend within what the law allows, with the approving head recorded."""
+    clock = _active(session, clock_id)
+    policy = get_policy(session, clock.policy_code)
+    if not isinstance(days, int) or days <= 0:
+        raise InvalidInput("an extension is a whole number of days, 1 or more", field="days")
+    if not (reason or "").strip():
+        raise InvalidInput("an extension needs a reason (it is told to the applicant)", field="reason")
+    if find_user(session, approved_by or "") is None:
+        raise InvalidInput(f"the approver '{approved_by}' is not a known user", field="approved_by")
+    unit = "working days" if clock.unit == "wd" else "days"
+    if policy.max_extension_days <= 0:
+        raise Conflict(f"{policy.name} ({policy.code}) cannot be extended: its legal basis allows no extension")
+    done = session.scalar(select(ClockExtension.id).where(ClockExtension.clock_id == clock.id).limit(1))
+    if policy.extension_once and done is not None:
+        raise Conflict(f"{policy.name} may be extended only once and clock {clock.id} was already extended "
+                       f"by {clock.extended_days} {unit}; a second extension is refused")
+    if clock.extended_days + days > policy.max_extension_days:
+        left = policy.max_extension_days - clock.extended_days
+        raise Conflict(f"{policy.name} may be extended by at most {policy.max_extension_days} {unit}; "
+                       f"{days} more would make {clock.extended_days + days} (at most {left} left)")
+    session.add(ClockExtension(clock_id=clock.id, days=days, reason=reason.strip(), requested_by=actor,
+                               approved_by=approved_by, at=to_db(now)))
+    before = clock.due_at
+    clock.extended_days += days
+    recompute(session, now, clock, policy, actor=actor)
+    _record(session, "clock_extend", actor, now, clock, days=days, reason=reason.strip(),
+            approved_by=approved_by, due_before=before.isoformat(), due_at=clock.due_at.isoformat())
+    session.flush()
+    return clock
+
+
+def set_deadline(session: Session, actor: str | None, now: datetime, clock_id: int, due_date: date,
+                 reason: str | None = None) -> Clock:
+    """A 督办 deadline is whatever date the supervising person sets (days paused still move it)."""
+    clock = _active(session, clock_id)
+    if clock.policy_code != DUBAN:
+        raise Conflict(f"clock {clock_id} follows {clock.policy_code}, a limit set by law; "
+                       "only a 督办 clock takes a person-set deadline (extend it instead)")
+    policy = get_policy(session, clock.policy_code)
+    pauses = pauses_of(session, clock)
+    start = sched.counting_start(clock, policy, pauses)
+    before = clock.due_at
+    _set_limit_to(clock, due_date, sched.paused_days(None, CALENDAR, start, pauses))
+    recompute(session, now, clock, policy, pauses, actor=actor)
+    _record(session, "clock_deadline", actor, now, clock, due_date=due_date.isoformat(), reason=reason,
+            due_before=before.isoformat(), due_at=clock.due_at.isoformat())
+    session.flush()
+    return clock
+
+
+def finish_clock(session: Session, actor: str | None, now: datetime, clock: Clock | int,
+                 cancelled: bool = False) -> Clock:
+    """Stop for good: on time or late against the due moment (or cancelled with its case or step)."""
+    clock = get_clock(session, clock) if isinstance(clock, int) else clock
+    if not clock.active:
+        return clock
+    pauses = pauses_of(session, clock)
+    if clock.paused_since is not None:
+        for pause in pauses:
+            if pause.resumed_at is None:
+                pause.resumed_at, pause.resumed_by = to_db(now), actor
+        clock.paused_since = None
+    policy = get_policy(session, clock.policy_code)
+    if cancelled:
+        clock.status = CANCELLED
+    else:
+        clock.status = FINISHED_ON_TIME if sched.naive(now) < clock.due_at else FINISHED_LATE
+    clock.used_working_days = sched.used_working_days(calendar(session, now), clock, policy, pauses, now)
+    clock.active, clock.finished_at, clock.next_check_at = False, to_db(now), None
+    _record(session, "clock_finish", actor, now, clock, status=clock.status,
+            used_working_days=clock.used_working_days, due_at=clock.due_at.isoformat())
+    return clock
+
+
+def cancel_clock(session: Session, actor: str | None, now: datetime, clock: Clock | int) -> Clock:
+    return finish_clock(session, actor, now, clock, cancelled=True)
+
+
+def check_clock(session: Session, now: datetime, clock_id: int) -> Clock:
+    """The scheduler's call when next_check_at has come: level change, notifications, expiry action."""
+    clock = get_clock(session, clock_id)
+    if not clock.active or clock.paused_since is not None:
+        clock.next_check_at = None
+        session.flush()
+        return clock
+    policy = get_policy(session, clock.policy_code)
+    clock_alerts.apply_level(session, None, now, clock, policy, sched.level_at(clock, now))
+    if clock.warning_level == sched.RED and policy.on_expiry:
+        clock_alerts.expire(session, now, clock, policy)
+        # Delivering the message may already have closed the step (and cancelled its clock).
+        clock.status, clock.active = EXPIRED, False
+        clock.finished_at = clock.finished_at or to_db(now)
+    clock.next_check_at = sched.next_check(clock, policy, now) if clock.active else None
+    session.flush()
+    return clock
+
+
+def due_clock_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    """Ids whose next check has come, earliest first (the scheduler adds its own row locking)."""
+    return list(session.scalars(select(Clock.id).where(Clock.active.is_(True),
+                                                       Clock.next_check_at <= to_db(now))
+                                .order_by(Clock.next_check_at).limit(limit)))
+
+
+def list_clocks(session: Session, status: str | None = None, instance_id: int | None = None,
+                responsible: str | None = None, limit: int = 500) -> list[Clock]:
+    """Clocks by due time; status 'active' means every clock still counting or paused."""
+    query = select(Clock)
+    if status == "active":
+        query = query.where(Clock.active.is_(True))
+    elif status:
+        query = query.where(Clock.status == status)
+    if instance_id is not None:
+        query = query.where(Clock.instance_id == instance_id)
+    if responsible:
+        query = query.where(Clock.responsible == responsible)
+    return list(session.scalars(query.order_by(Clock.due_at, Clock.id).limit(limit)))
+
+
+def recompute_for_dates(session: Session, now: datetime, changed: list[date] | set[date]) -> list[Clock]:
+    """After an administrator changes calendar days: recompute running clocks whose span covers them."""
+    if not changed:
+        return []
+    first, last = min(changed), max(changed)
+    lower = datetime(first.year, first.month, first.day) - sched.DAY_SLACK
+    upper = datetime(last.year, last.month, last.day) + sched.DAY_SLACK
+    touched = []
+    for clock in session.scalars(select(Clock).where(Clock.active.is_(True), Clock.started_at <= upper,
+                                                     Clock.due_at >= lower)):
+        before = clock.due_at
+        recompute(session, now, clock)
+        if clock.due_at != before:
+            _record(session, "clock_recompute", None, now, clock, due_before=before.isoformat(),
+                    due_at=clock.due_at.isoformat(), changed_dates=sorted(d.isoformat() for d in changed))
+        touched.append(clock)
+    session.flush()
+    return touched
+
+
+def _on_calendar_change(session: Session, now: datetime, changed_dates: Any) -> None:
+    session.info.pop(_CALENDAR_KEY, None)
+    recompute_for_dates(session, now, set(changed_dates))
+
+
+if _on_calendar_change not in workdays.ON_CALENDAR_CHANGE:
+    workdays.ON_CALENDAR_CHANGE.append(_on_calendar_change)
