@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select
@@ -28,6 +28,7 @@ from engine.org import is_admin
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 MAX_DATA_BYTES = 1_000_000
+TIMER_RETRY = timedelta(minutes=1)
 
 
 @dataclass
@@ -273,6 +274,11 @@ def fire_timers(session: Session, now: datetime, instance_id: int) -> Instance:
         audit.record(session, "timer", None, now, instance_id=inst.id,
                      detail={"due": before.isoformat() if before else None})
         save(session, loaded, now)
+    moment = to_db(now)
+    if inst.next_timer_at is not None and moment is not None and inst.next_timer_at <= moment:
+        # A timer that stays due after firing would be picked up on every tick: look again later.
+        inst.next_timer_at = to_db(now + TIMER_RETRY)
+        session.flush()
     return inst
 
 

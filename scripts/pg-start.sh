@@ -3,7 +3,8 @@
 # Prints the superuser URL as the last line. Reuses a running server recorded in the state file.
 set -euo pipefail
 
-state_file="${GOVFLOW_PG_STATE:-${TMPDIR:-/tmp}/govflow-pg.state}"
+root_key="$(cd "$(dirname "$0")/.." && pwd | cksum | cut -d" " -f1)"
+state_file="${GOVFLOW_PG_STATE:-${TMPDIR:-/tmp}/govflow-pg-$root_key.state}"  # one server per checkout
 bindir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -n "$bindir" ] || { echo "PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 

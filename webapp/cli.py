@@ -6,7 +6,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
-from engine import conformance, definitions, instances, org, tasks, workdays
+from engine import clocks, conformance, definitions, instances, notify, org, tasks, workdays
 from engine.clock import CHINA_TZ, SystemClock
 from engine.errors import EngineError, InvalidDefinition
 from webapp import views_data
@@ -42,6 +42,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(conformance_cmd)
     app.cli.add_command(demo_cmd)
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(scheduler_cmd)
+    app.cli.add_command(clocks_cli)
+    app.cli.add_command(notifications_cli)
 
 
 def _emit(as_json: bool, payload: Any, text: str) -> None:
@@ -357,3 +360,111 @@ def calendar_seed_cmd() -> None:
     """Load the official schedule (idempotent)."""
     added = workdays.seed_official(_db(), SystemClock().now())
     click.echo(f"{added} days added")
+
+
+@click.group("clocks", help="Statutory time limits (法定时限): list, pause, resume, extend.", cls=AppGroup)
+def clocks_cli() -> None:
+    pass
+
+
+def _clock_row(clock: Any) -> dict[str, Any]:
+    return {"id": clock.id, "policy": clock.policy_code, "instance_id": clock.instance_id,
+            "element_id": clock.element_id, "task_id": clock.task_id, "status": clock.status,
+            "warning_level": clock.warning_level, "unit": clock.unit, "limit_days": clock.limit_days,
+            "extended_days": clock.extended_days, "started_at": clock.started_at.isoformat(),
+            "due_at": clock.due_at.isoformat(), "provisional": clock.provisional,
+            "responsible": clock.responsible, "department": clock.department_code,
+            "next_check_at": clock.next_check_at.isoformat() if clock.next_check_at else None}
+
+
+def _clock_line(clock: Any) -> str:
+    last = (clock.due_at.replace(tzinfo=UTC) - timedelta(microseconds=1)).astimezone(CHINA_TZ)
+    return (f"{clock.id}  {clock.policy_code}  instance {clock.instance_id or '-'}  {clock.element_id or '-'}  "
+            f"{clock.status}/{clock.warning_level}  due {last:%Y-%m-%d} (end of day)"
+            + (" [provisional]" if clock.provisional else "") + f"  responsible={clock.responsible or '-'}")
+
+
+@clocks_cli.command("list")
+@click.option("--status", default=None, help="running, paused, warned, overdue, finished_on_time, "
+                                               "finished_late, cancelled, expired, or active")
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def clocks_list_cmd(status: str | None, as_json: bool) -> None:
+    """Clocks by due time."""
+    rows = clocks.list_clocks(_db(), status=status)
+    _emit(as_json, [_clock_row(c) for c in rows], "\n".join(_clock_line(c) for c in rows) or "no clocks")
+
+
+@clocks_cli.command("pause")
+@click.argument("clock_id", type=int)
+@click.option("--reason", required=True, help="补正, 专家评审, 听证, 检验检测, 现场踏勘 or 第三方征求意见")
+@click.option("--note", default=None)
+@click.option("--as", "actor", required=True)
+@edge
+def clocks_pause_cmd(clock_id: int, reason: str, note: str | None, actor: str) -> None:
+    org.get_user(_db(), actor)
+    clock = clocks.pause_clock(_db(), actor, SystemClock().now(), clock_id, reason, note)
+    click.echo(_clock_line(clock))
+
+
+@clocks_cli.command("resume")
+@click.argument("clock_id", type=int)
+@click.option("--as", "actor", required=True)
+@edge
+def clocks_resume_cmd(clock_id: int, actor: str) -> None:
+    org.get_user(_db(), actor)
+    clock = clocks.resume_clock(_db(), actor, SystemClock().now(), clock_id)
+    click.echo(_clock_line(clock))
+
+
+@clocks_cli.command("extend")
+@click.argument("clock_id", type=int)
+@click.option("--days", type=click.IntRange(min=1), required=True)
+@click.option("--reason", required=True, help="Why (told to the applicant).")
+@click.option("--approved-by", "approved_by", required=True, help="The head who approved the extension.")
+@click.option("--as", "actor", required=True)
+@edge
+def clocks_extend_cmd(clock_id: int, days: int, reason: str, approved_by: str, actor: str) -> None:
+    org.get_user(_db(), actor)
+    clock = clocks.extend_clock(_db(), actor, SystemClock().now(), clock_id, days, reason, approved_by)
+    click.echo(_clock_line(clock))
+
+
+@click.group("notifications", help="The notification outbox (in-app and e-mail).", cls=AppGroup)
+def notifications_cli() -> None:
+    pass
+
+
+@notifications_cli.command("send")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@edge
+def notifications_send_cmd(limit: int, as_json: bool) -> None:
+    """One outbox pass: send due e-mails over SMTP (GOVFLOW_SMTP_HOST / _PORT / _FROM)."""
+    report = notify.send_pending(_db(), SystemClock().now(), notify.SmtpSettings.from_env(), limit)
+    for error in report.errors:
+        click.echo(error, err=True)
+    _emit(as_json, {"sent": report.sent, "retrying": report.retrying, "failed": report.failed},
+          f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
+
+
+@click.command("scheduler")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between ticks.")
+@click.option("--once", is_flag=True, help="Do one tick (everything due now) and exit.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def scheduler_cmd(interval: float, once: bool, as_json: bool) -> None:
+    """Fire due clocks and BPMN timers; run one per node (several share PostgreSQL safely)."""
+    from flask import current_app
+
+    from webapp import runner
+
+    if once:
+        report = runner.make_tick(current_app._get_current_object())()  # type: ignore[attr-defined]
+        _emit(as_json, {"clocks": report.clocks, "timers": report.timers, "failed": report.failed,
+                        "emails_sent": report.emails_sent},
+              f"fired {len(report.clocks)} clock checks and {len(report.timers)} timers"
+              + (f"; {len(report.failed)} failed" if report.failed else ""))
+        return
+    click.echo(f"scheduler ticking every {interval}s; Ctrl-C stops it")
+    runner.run_blocking(current_app._get_current_object(), interval)  # type: ignore[attr-defined]

@@ -1,0 +1,67 @@
+"""Runs the engine's scheduler tick on an interval (APScheduler only ticks; the engine decides)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from engine import notify, scheduler
+from engine.clock import Clock, SystemClock
+from engine.db import make_sessionmaker
+from webapp.extensions import db
+
+log = logging.getLogger("govflow.scheduler")
+
+
+def mail_sender() -> Callable[[Session, datetime], int] | None:
+    """Outbox e-mail goes out only where an SMTP host is configured."""
+    if not os.environ.get("GOVFLOW_SMTP_HOST"):
+        return None
+    settings = notify.SmtpSettings.from_env()
+    return lambda session, now: notify.send_pending(session, now, settings).sent
+
+
+def make_tick(app: Flask, clock: Clock | None = None) -> Callable[[], scheduler.TickReport]:
+    """A callable doing one tick against the app's database with the given clock."""
+    clock = clock or SystemClock()
+    with app.app_context():
+        sessions = make_sessionmaker(db.engine)
+    sender = mail_sender()
+
+    def tick() -> scheduler.TickReport:
+        report = scheduler.tick(sessions, clock.now(), send_mail=sender)
+        if report.fired or report.failed:
+            log.info("fired %d clock checks, %d timers; %d failed", len(report.clocks), len(report.timers),
+                     len(report.failed))
+        return report
+
+    return tick
+
+
+def _add_job(sched: Any, tick: Callable[[], Any], interval: float) -> None:
+    # One run at a time; runs missed while busy or down collapse into one (it catches up by itself).
+    sched.add_job(tick, "interval", seconds=interval, max_instances=1, coalesce=True,
+                  misfire_grace_time=None, id="govflow-tick")
+
+
+def run_blocking(app: Flask, interval: float = 1.0) -> None:
+    """`govflow scheduler`: tick until interrupted."""
+    sched = BlockingScheduler()
+    _add_job(sched, make_tick(app), interval)
+    sched.start()
+
+
+def start_background(app: Flask, interval: float = 1.0) -> BackgroundScheduler:
+    """The scheduler inside the demo server process."""
+    sched = BackgroundScheduler(daemon=True)
+    _add_job(sched, make_tick(app), interval)
+    sched.start()
+    return sched
