@@ -85,10 +85,35 @@ def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-def script_engine_for(now: datetime) -> Any:
-    """A sandboxed script engine whose notion of 'now' is the operation's time."""
+def script_engine_for(now: datetime, session: Session | None = None) -> Any:
+    """A sandboxed script engine whose 'now' is the operation's time; with a session, designers'
+    working-day functions read the official calendar (loaded only if an expression calls them)."""
     moment = as_utc(now)
-    return make_script_engine(functions={"now": lambda: moment})
+    functions: dict[str, Any] = {"now": lambda: moment}
+    if session is not None:
+        functions.update(calendar_functions(session, moment))
+    return make_script_engine(functions=functions)
+
+
+def calendar_functions(session: Session, moment: datetime) -> dict[str, Any]:
+    """working_days(n[, start]) and calendar_days(n[, start]): ISO due instants for timer expressions,
+    e.g. <timeDate>working_days(3)</timeDate>; the limit ends with its last day in China time."""
+    from engine import workdays
+
+    loaded: list[workdays.WorkCalendar] = []
+
+    def calendar() -> workdays.WorkCalendar:
+        if not loaded:
+            loaded.append(workdays.WorkCalendar(session))
+        return loaded[0]
+
+    def due(unit: str) -> Any:
+        def compute(n: int, start: str | None = None) -> str:
+            base = as_utc(datetime.fromisoformat(start)) if start else moment
+            return calendar().due_at(base, int(n), unit).due_at.isoformat()
+        return compute
+
+    return {"working_days": due("wd"), "calendar_days": due("cd")}
 
 
 def evaluator(script_engine: Any) -> Any:
@@ -121,7 +146,7 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
     data = check_data(data)
     pv = definitions.get_version(session, process_id, version)
     spec, subs = definitions.load_specs(pv)
-    engine = script_engine_for(now)
+    engine = script_engine_for(now, session)
     start_data = dict(data)
     if actor:
         for name in runtime.initiator_variables(spec):
@@ -153,7 +178,7 @@ def get(session: Session, instance_id: int) -> Instance:
 
 def load(session: Session, inst: Instance, now: datetime) -> Loaded:
     """Check out the instance's workflow (from the cache when the stored version matches)."""
-    engine = script_engine_for(now)
+    engine = script_engine_for(now, session)
     wf = CACHE.take((inst.uid, inst.lock_version))
     if wf is None:
         spec, subs = definitions.load_specs(inst.process_version)

@@ -19,7 +19,7 @@ MODES = ["straight", "reload"]
 def run(session, now, monkeypatch, request) -> Run:
     world = Run(session, now, reload=request.param == "reload")
 
-    def script_engine_for(moment):
+    def script_engine_for(moment, session=None):
         """The engine's sandbox plus the helper functions the scenario's models call."""
         at = as_utc(moment)
         return make_script_engine(functions={"now": lambda: at, **world.functions})

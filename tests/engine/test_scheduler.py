@@ -115,3 +115,23 @@ def test_two_schedulers_fire_ten_thousand_items_exactly_once(fresh_engine) -> No
         per_instance = session.execute(select(AuditEvent.instance_id, func.count()).where(
             AuditEvent.action == "timer").group_by(AuditEvent.instance_id)).all()
         assert len(per_instance) == len(timer_ids) and {n for _, n in per_instance} == {1}
+
+
+def test_working_day_timer_skips_the_national_day_holiday(fresh_engine) -> None:
+    from datetime import UTC, datetime
+
+    from engine import workdays
+
+    engine = fresh_engine()
+    sessions = make_sessionmaker(engine)
+    monday = datetime(2026, 9, 28, 2, tzinfo=UTC)  # 10:00 in China
+    model = FIXTURE.with_name("wait_working_days.bpmn")
+    with sessions.begin() as session:
+        workdays.seed_official(session, monday)
+        org.create_user(session, "starter")
+        definitions.deploy(session, "starter", monday, [(model.name, model.read_bytes())])
+        inst = instances.start(session, "starter", monday, "wait_working_days")
+        # 9-29, 9-30, then 国庆 10-1..10-7, then 10-8: due at the end of 10-8 in China.
+        assert inst.next_timer_at == datetime(2026, 10, 8, 16, 0)
+    assert scheduler.tick(sessions, datetime(2026, 10, 8, 15, 59, tzinfo=UTC)).fired == 0
+    assert scheduler.tick(sessions, datetime(2026, 10, 8, 16, 1, tzinfo=UTC)).timers == [inst.id]
