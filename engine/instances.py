@@ -6,7 +6,7 @@ import json
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +29,9 @@ from engine.org import is_admin
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 MAX_DATA_BYTES = 1_000_000
 TIMER_RETRY = timedelta(minutes=1)
+# Called after a step is flushed and before the edge commits. Empty in production; the crash test
+# uses it to kill a process at exactly that point.
+AFTER_SAVE_HOOKS: list[Callable[[Session, Instance], None]] = []
 
 
 @dataclass
@@ -200,13 +203,21 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
                      detail={"success": runtime.succeeded(wf)})
     due = runtime.next_timer_due(wf) if inst.status in (RUNNING, SUSPENDED) else None
     inst.next_timer_at = to_db(datetime.fromisoformat(due)) if due else None
+    _flush_instance(session, inst)  # the optimistic lock is checked before anything else is written
     projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done)
+    _flush_instance(session, inst)
+    remember(session, inst, wf)
+    for hook in AFTER_SAVE_HOOKS:
+        hook(session, inst)
+
+
+def _flush_instance(session: Session, inst: Instance) -> None:
+    instance_id = inst.id  # read before the flush: a failed flush expires the object
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"instance {inst.id} was changed by someone else at the same time; "
+        raise Conflict(f"instance {instance_id} was changed by someone else at the same time; "
                        "reload and try again") from exc
-    remember(session, inst, wf)
 
 
 @contextmanager
@@ -257,10 +268,7 @@ def set_suspended(session: Session, actor: str | None, now: datetime, instance_i
         raise Conflict(f"instance {inst.id} is not suspended")
     inst.status = SUSPENDED if suspended else RUNNING
     audit.record(session, "suspend" if suspended else "resume", actor, now, instance_id=inst.id)
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise Conflict(f"instance {inst.id} was changed by someone else; reload and try again") from exc
+    _flush_instance(session, inst)
     return inst
 
 

@@ -41,6 +41,15 @@ def may_work(session: Session, row: HumanTask, username: str | None, groups: set
     return "admin" in groups
 
 
+def _is_candidate(session: Session, row: HumanTask, username: str | None) -> bool:
+    """Whether the user could work the task if nobody had claimed it."""
+    if not username:
+        return False
+    groups = group_codes(session, username)
+    return any((c.kind == "user" and c.value == username) or (c.kind == "group" and c.value in groups)
+               for c in row.candidates)
+
+
 def visible_filter(username: str, groups: set[str]) -> Any:
     """SQL condition for open tasks a user may work (used by lists and inboxes)."""
     candidate = exists().where(TaskCandidate.task_id == HumanTask.id, or_(
@@ -66,6 +75,8 @@ def _open_row(session: Session, task_id: str, actor: str | None) -> HumanTask:
         who = f" by {row.completed_by}" if row.completed_by else ""
         raise Conflict(f"task {task_id} is no longer open: it was {row.status}{who}")
     if not may_work(session, row, actor):
+        if row.claimed_at is not None and row.assignee != actor and _is_candidate(session, row, actor):
+            raise Conflict(f"task {task_id} ({row.name}) was claimed by {row.assignee} first")
         raise Forbidden(f"{actor or 'anonymous'} may not work task {task_id} ({row.name}); "
                         "it belongs to its assignee or candidates")
     return row
