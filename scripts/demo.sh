@@ -17,6 +17,13 @@ govflow demo
 echo
 echo "Open tasks of lisi (部门负责人):"
 govflow tasks list --user lisi
+govflow calendar seed >/dev/null
 echo
-echo "Try: govflow tasks complete <TASK_ID> --as lisi --data '{\"approved\": true}' --opinion 同意"
+echo "Try, in another terminal (PATH=\"$PWD/.venv/bin:\$PATH\"):"
+echo "     govflow tasks complete <TASK_ID> --as lisi --data '{\"approved\": true}' --opinion 同意"
 echo "     govflow instances show 1"
+echo "     govflow calendar due $(date +%F) 20 --unit wd"
+echo
+if [ "${GOVFLOW_DEMO_NO_SCHEDULER:-}" = 1 ]; then exit 0; fi
+echo "Starting the scheduler (statutory clocks and BPMN timers); Ctrl-C stops it."
+exec govflow scheduler
