@@ -26,6 +26,7 @@ class Assignment:
     due_at: datetime | None = None
     priority: int | None = None
     notes: list[str] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 def resolve(task: OpenTask, starter: str | None, now: datetime, evaluate: Evaluate) -> Assignment:
@@ -34,7 +35,7 @@ def resolve(task: OpenTask, starter: str | None, now: datetime, evaluate: Evalua
     props = dict(task.extensions.get("properties") or {})
     props.update(vendor.get("properties") or {})
     result = Assignment(form_key=vendor.get("formKey") or props.get("formKey")
-                        or props.get("formJsonSchemaFilename"))
+                        or props.get("formJsonSchemaFilename"), properties=props)
     context = dict(task.data)
     if vendor.get("assignee"):
         result.assignee = _as_text(_value(vendor["assignee"], context, evaluate, result.notes))

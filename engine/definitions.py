@@ -11,13 +11,14 @@ from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime
 from engine.bpmn.serializer import serializer
 from engine.clock import to_db
 from engine.dialects import normalize
-from engine.errors import InvalidDefinition, NotFound
+from engine.errors import Conflict, InvalidDefinition, NotFound
 from engine.lint import executable_process_ids, lint
 from engine.models import DefinitionFile, ProcessVersion
 from engine.problems import ERROR, WARNING, Problem, has_errors
@@ -118,8 +119,16 @@ def _store_file(session: Session, actor: str | None, now: datetime, filename: st
                          deployed_by=actor,
                          problems=[p.to_dict() for p in problems if p.file == filename])
     session.add(row)
-    session.flush()
+    _flush_or_conflict(session, f"file {filename}")
     return row
+
+
+def _flush_or_conflict(session: Session, what: str) -> None:
+    """A unique key taken by a concurrent deployment is a conflict to retry, not a database error."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} was deployed by someone else at the same time; deploy again") from exc
 
 
 def _store_version(session: Session, now: datetime, proc: runtime.ParsedProcess, file: DefinitionFile,
@@ -146,7 +155,7 @@ def _store_version(session: Session, now: datetime, proc: runtime.ParsedProcess,
                          spec=spec_dict, subprocess_specs=subs_dict, spec_hash=digest,
                          called_versions=called, deployed_at=to_db(now))
     session.add(row)
-    session.flush()
+    _flush_or_conflict(session, f"process {proc.process_id} version {number}")
     return DeployedProcess(proc.process_id, number, proc.name, proc.filename, new=True)
 
 

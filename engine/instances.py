@@ -153,7 +153,7 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
     start_data = dict(data)
     if actor:
         for name in runtime.initiator_variables(spec):
-            start_data.setdefault(name, actor)
+            start_data[name] = actor  # the engine's word: start data cannot name someone else as starter
     with using_clock(FixedClock(now)):
         wf = runtime.new_workflow(spec, subs, engine, start_data)
     # The row is inserted with its first state and timer index, so _save finds nothing to UPDATE

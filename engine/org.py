@@ -96,18 +96,26 @@ def add_to_group(session: Session, user: User, code: str) -> None:
 
 
 def group_codes(session: Session, username: str) -> set[str]:
-    """Codes of the user's groups plus their department code (lanes may name a department); remembered
-    for the rest of the transaction, since a request checks the same user several times."""
+    """Codes of the user's groups plus their department code (lanes may name a department)."""
+    groups, department = _memberships(session, username)
+    return set(groups | department)
+
+
+def _memberships(session: Session, username: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(group codes, department code) kept apart, so a department that happens to be coded like a
+    group (e.g. 'admin') matches candidates but never grants a group's rights; remembered for the
+    rest of the transaction, since a request checks the same user several times."""
     cache = session.info.setdefault("govflow_group_codes", {})
     if username in cache:
-        return set(cache[username])
+        return cache[username]
     groups = (select(Group.code, literal(False)).join(Membership, Membership.group_id == Group.id)
               .join(User, User.id == Membership.user_id).where(User.username == username))
     dept = (select(Department.code, literal(True)).join(User, User.department_id == Department.id)
             .where(User.username == username))
     # One round trip for both: this runs on every permission check.
-    found = {code for code, is_dept in session.execute(union_all(groups, dept)) if code or not is_dept}
-    cache[username] = frozenset(found)
+    rows = [(code, bool(is_dept)) for code, is_dept in session.execute(union_all(groups, dept)) if code]
+    found = (frozenset(c for c, is_dept in rows if not is_dept), frozenset(c for c, is_dept in rows if is_dept))
+    cache[username] = found
     return found
 
 
@@ -119,4 +127,5 @@ def _forget_group_codes(session: Session, transaction: Any) -> None:
 
 
 def is_admin(session: Session, username: str | None) -> bool:
-    return bool(username) and ADMIN_GROUP in group_codes(session, username or "")
+    """Membership of the 'admin' group; a department code never counts."""
+    return bool(username) and ADMIN_GROUP in _memberships(session, username or "")[0]

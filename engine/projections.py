@@ -66,9 +66,8 @@ def _insert(session: Session, instance: Instance, task: runtime.OpenTask, now: d
         props["assignment_notes"] = who.notes
     if task.multi_instance_item is not None:
         props["item"] = _plain(task.multi_instance_item)
-    extra = task.extensions.get("properties")
-    if extra:
-        props["bpmn_properties"] = dict(extra)
+    if who.properties:  # spiffworkflow:properties and camunda/activiti/flowable/zeebe properties
+        props["bpmn_properties"] = dict(who.properties)
     row = HumanTask(id=task.id, instance_id=instance.id, process_id=task.process_id,
                     element_id=task.element_id, name=task.name, kind=task.kind, lane=task.lane,
                     status=OPEN, assignee=who.assignee, form_key=who.form_key, priority=who.priority,

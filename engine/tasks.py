@@ -38,7 +38,7 @@ def may_work(session: Session, row: HumanTask, username: str | None, groups: set
     for cand in row.candidates:
         if (cand.kind == "user" and cand.value == username) or (cand.kind == "group" and cand.value in groups):
             return True
-    return "admin" in groups
+    return is_admin(session, username)
 
 
 def _is_candidate(session: Session, row: HumanTask, username: str | None) -> bool:
@@ -63,9 +63,8 @@ def list_open(session: Session, username: str | None = None, limit: int = 500) -
     query = select(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
         HumanTask.status == OPEN, Instance.status == instances.RUNNING)
     if username is not None:
-        groups = group_codes(session, username)
-        if "admin" not in groups:
-            query = query.where(visible_filter(username, groups))
+        if not is_admin(session, username):
+            query = query.where(visible_filter(username, group_codes(session, username)))
     return list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(limit)))
 
 
@@ -117,6 +116,7 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
     data = instances.check_data(data)
     preloaded = _preload(session, task_id)  # noqa: F841 -- holds the rows: the identity map is weak
     row = _open_row(session, task_id, actor)
+    unclaimed = row.assignee is None
     inst = instances.get(session, row.instance_id)
     instances.require_running(inst)
     with instances.operate(session, inst, now) as loaded:
@@ -126,7 +126,19 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
                      element_id=row.element_id, opinion=opinion or None, changes=audit.diff(before, data),
                      detail={"name": row.name})
         instances.save(session, loaded, now, done={task_id: actor})
+    if unclaimed:
+        _still_unclaimed(session, row)
     return row
+
+
+def _still_unclaimed(session: Session, row: HumanTask) -> None:
+    """A claim does not touch the instance, so its optimistic lock cannot see one committed after this
+    transaction read the task: check the stored row (already locked by this step's write, so the
+    instance-then-task lock order of every step is kept)."""
+    result = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None))
+                             .values(assignee=None).execution_options(synchronize_session=False))
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict(f"task {row.id} ({row.name}) was claimed by someone else first")
 
 
 def _preload(session: Session, task_id: str) -> list[Any]:

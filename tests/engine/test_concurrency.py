@@ -1,5 +1,6 @@
 """Two people acting on the same task at the same time: one succeeds, the other gets a clear conflict,
-and the instance advances exactly once (real commits, two connections)."""
+and the instance advances exactly once (fresh database, two sessions on their own connections, real
+commits; runs on SQLite and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -15,109 +16,164 @@ from engine.db import make_sessionmaker
 from engine.errors import Conflict
 from engine.models import AuditEvent, HumanTask, Instance
 
-MODEL = Path(__file__).resolve().parents[2] / "processes" / "leave_request.bpmn"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn" / "approval.bpmn"
 NOW = datetime(2026, 11, 2, 1, tzinfo=UTC)
+DATA = {"dept": "dept_tax", "backup": "", "deadline": "2026-11-10T09:00:00+08:00", "urgency": 1}
 
 
 def _at_review(engine) -> tuple[int, str]:
-    """An instance waiting at the department head's review, which two heads may both work."""
-    sessions = make_sessionmaker(engine)
-    with sessions.begin() as session:
-        org.create_user(session, "zhangsan")
-        org.create_user(session, "lisi", groups=["dept_head"])
-        org.create_user(session, "zhaoliu", groups=["dept_head"])
-        definitions.deploy(session, "zhangsan", NOW, [(MODEL.name, MODEL.read_bytes())])
-        inst = instances.start(session, "zhangsan", NOW, "leave_request", {"days": 3})
-        tasks.complete(session, "zhangsan", NOW, tasks.open_for_instance(session, inst.id)[0].id, {})
+    """A committed instance waiting at the review, which both reviewers may work."""
+    with make_sessionmaker(engine).begin() as session:
+        org.create_user(session, "alice")
+        org.create_user(session, "rita", groups=["reviewers"])
+        org.create_user(session, "raj", groups=["reviewers"])
+        definitions.deploy(session, "alice", NOW, [(FIXTURE.name, FIXTURE.read_bytes())])
+        inst = instances.start(session, "alice", NOW, "approval", DATA)
+        tasks.complete(session, "alice", NOW, tasks.open_for_instance(session, inst.id)[0].id, {})
         review = tasks.open_for_instance(session, inst.id)[0]
-        assert review.element_id == "head_review"
+        assert review.element_id == "review"
         return inst.id, review.id
 
 
-def test_second_completion_of_the_same_task_is_a_conflict(fresh_engine) -> None:
+def _audit_count(session, instance_id: int, action: str) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.instance_id == instance_id, AuditEvent.action == action, AuditEvent.element_id == "review"))
+
+
+def _check_advanced_once(engine, instance_id: int, task_id: str, winner: str, approved: bool) -> None:
+    instances.CACHE.clear()  # read what was committed, not a workflow remembered in memory
+    with make_sessionmaker(engine)() as check:
+        assert _audit_count(check, instance_id, "complete") == 1
+        row = check.get(HumanTask, task_id)
+        assert row is not None and (row.status, row.completed_by) == ("completed", winner)
+        inst = check.get(Instance, instance_id)
+        assert inst is not None and inst.lock_version == 3  # start, fill, review: one step each
+        expected = (["record"], "running") if approved else ([], "completed")
+        assert ([t.element_id for t in tasks.open_for_instance(check, instance_id)], inst.status) == expected
+        assert instances.current_data(check, inst, NOW)["approved"] is approved
+        states = check.execute(select(HumanTask.element_id, HumanTask.status)
+                               .where(HumanTask.instance_id == instance_id)).all()
+        assert sorted(states) == sorted([("fill", "completed"), ("review", "completed")]
+                                        + ([("record", "open")] if approved else []))
+
+
+def test_second_completion_of_a_loaded_task_is_a_conflict(fresh_engine) -> None:
     engine = fresh_engine()
     instance_id, task_id = _at_review(engine)
     sessions = make_sessionmaker(engine)
     first, second = sessions(), sessions()
     try:
-        # Both load the open task and the instance before either commits.
-        first.begin()
-        second.begin()
-        tasks.get(first, task_id), instances.get(first, instance_id)
-        tasks.get(second, task_id), instances.get(second, instance_id)
+        # Both hold the open task and the instance (the identity map is weak: keep references).
+        loaded = [(tasks.get(s, task_id), instances.get(s, instance_id)) for s in (first, second)]
+        assert [(t.status, i.lock_version) for t, i in loaded] == [("open", 2), ("open", 2)]
         instances.CACHE.clear()
-        tasks.complete(first, "lisi", NOW, task_id, {"approved": True}, "同意")
+        tasks.complete(first, "rita", NOW, task_id, {"approved": True}, "同意")
         first.commit()
         with pytest.raises(Conflict):
-            tasks.complete(second, "zhaoliu", NOW, task_id, {"approved": False}, "不同意")
+            tasks.complete(second, "raj", NOW, task_id, {"approved": False}, "不同意")
+            second.commit()
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+    _check_advanced_once(engine, instance_id, task_id, "rita", True)
+
+
+def test_second_claim_of_a_loaded_task_is_a_conflict(fresh_engine) -> None:
+    engine = fresh_engine()
+    instance_id, task_id = _at_review(engine)
+    sessions = make_sessionmaker(engine)
+    first, second = sessions(), sessions()
+    try:
+        loaded = [tasks.get(first, task_id), tasks.get(second, task_id)]
+        assert [row.assignee for row in loaded] == [None, None]
+        tasks.claim(first, "rita", NOW, task_id)
+        first.commit()
+        with pytest.raises(Conflict):
+            tasks.claim(second, "raj", NOW, task_id)
             second.commit()
         second.rollback()
     finally:
         first.close()
         second.close()
     with sessions() as check:
-        completions = check.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.instance_id == instance_id, AuditEvent.action == "complete",
-            AuditEvent.element_id == "head_review"))
-        assert completions == 1
         row = check.get(HumanTask, task_id)
-        assert row is not None and row.completed_by == "lisi"
-        open_now = [t.element_id for t in tasks.open_for_instance(check, instance_id)]
-        assert open_now == ["record"]  # approved: advanced once, to the office record step
-        inst = check.get(Instance, instance_id)
-        assert inst is not None
-        assert instances.current_data(check, inst, NOW)["approved"] is True
+        assert row is not None and row.assignee == "rita"
+        assert _audit_count(check, instance_id, "claim") == 1
 
 
-def test_racing_threads_advance_the_instance_once(fresh_engine) -> None:
-    engine = fresh_engine()
-    instance_id, task_id = _at_review(engine)
+def _race(engine, task_id: str, action) -> dict[str, str]:
+    """Run `action(session, user)` for both reviewers in threads that start together."""
     sessions = make_sessionmaker(engine)
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
-    def work(user: str, approved: bool) -> None:
+    def work(user: str) -> None:
         with sessions() as session:
             try:
-                tasks.get(session, task_id)
+                seen = tasks.get(session, task_id)  # both read the open task before either writes
                 barrier.wait(timeout=30)
-                tasks.complete(session, user, NOW, task_id, {"approved": approved})
+                action(session, user)
+                assert seen.status != "open" or seen.assignee == user
                 session.commit()
                 outcomes[user] = "done"
-            except Conflict as exc:
+            except Conflict:
                 session.rollback()
-                outcomes[user] = f"conflict: {exc}"
+                outcomes[user] = "conflict"
+            except Exception as exc:  # reported, so the assertion shows what went wrong
+                session.rollback()
+                outcomes[user] = f"{type(exc).__name__}: {exc}"
 
-    threads = [threading.Thread(target=work, args=("lisi", True)), threading.Thread(target=work, args=("zhaoliu", False))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert sorted(v.split(":")[0] for v in outcomes.values()) == ["conflict", "done"], outcomes
-    with sessions() as check:
-        completions = check.scalar(select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.instance_id == instance_id, AuditEvent.action == "complete",
-            AuditEvent.element_id == "head_review"))
-        assert completions == 1
-        inst = check.get(Instance, instance_id)
-        assert inst is not None and inst.lock_version == 3  # start, apply, review
+    threads = [threading.Thread(target=work, args=(user,)) for user in ("rita", "raj")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["conflict", "done"], outcomes
+    return outcomes
 
 
-def test_concurrent_claims_one_wins(fresh_engine) -> None:
+def test_racing_completions_advance_the_instance_once(fresh_engine) -> None:
     engine = fresh_engine()
-    _, task_id = _at_review(engine)
+    instance_id, task_id = _at_review(engine)
+    outcomes = _race(engine, task_id, lambda session, user: tasks.complete(
+        session, user, NOW, task_id, {"approved": user == "rita"}))
+    winner = next(user for user, outcome in outcomes.items() if outcome == "done")
+    _check_advanced_once(engine, instance_id, task_id, winner, winner == "rita")
+
+
+def test_racing_claims_leave_one_assignee(fresh_engine) -> None:
+    engine = fresh_engine()
+    instance_id, task_id = _at_review(engine)
+    outcomes = _race(engine, task_id, lambda session, user: tasks.claim(session, user, NOW, task_id))
+    winner = next(user for user, outcome in outcomes.items() if outcome == "done")
+    with make_sessionmaker(engine)() as check:
+        row = check.get(HumanTask, task_id)
+        assert row is not None and row.assignee == winner
+        assert _audit_count(check, instance_id, "claim") == 1
+
+
+def test_completion_loses_to_a_claim_committed_after_it_loaded(fresh_engine) -> None:
+    engine = fresh_engine()
+    instance_id, task_id = _at_review(engine)
     sessions = make_sessionmaker(engine)
-    first, second = sessions(), sessions()
+    claimer, completer = sessions(), sessions()
     try:
-        tasks.get(first, task_id), tasks.get(second, task_id)
-        tasks.claim(first, "lisi", NOW, task_id)
-        first.commit()
-        with pytest.raises(Conflict):
-            tasks.claim(second, "zhaoliu", NOW, task_id)
-        second.rollback()
+        seen = tasks.get(completer, task_id), instances.get(completer, instance_id)
+        assert seen[0].assignee is None  # raj has the task loaded, unclaimed...
+        tasks.claim(claimer, "rita", NOW, task_id)  # ...then rita claims it and commits
+        claimer.commit()
+        with pytest.raises(Conflict, match="claimed"):
+            tasks.complete(completer, "raj", NOW, task_id, {"approved": False})
+            completer.commit()
+        completer.rollback()
     finally:
-        first.close()
-        second.close()
+        claimer.close()
+        completer.close()
+    instances.CACHE.clear()
     with sessions() as check:
         row = check.get(HumanTask, task_id)
-        assert row is not None and row.assignee == "lisi"
+        assert row is not None and (row.status, row.assignee) == ("open", "rita")
+        assert _audit_count(check, instance_id, "complete") == 0
+        inst = check.get(Instance, instance_id)
+        assert inst is not None and inst.lock_version == 2
