@@ -1,145 +1,399 @@
-"""Guards used by the sandbox: what restricted code may touch, and how much work it may do."""
+"""Run-time guards for sandboxed BPMN code: what it may touch, and how much work and memory it may use.
+
+Every refusal raises SandboxViolation and is remembered for the rest of the run, so a script that
+swallows it with try/except still fails when it ends (see `check`).
+"""
 
 from __future__ import annotations
 
-import ast
 import contextvars
-from collections.abc import Iterable, Iterator
-from typing import Any
+import itertools
+import operator
+import os
+import re
+import resource
+import time
+import types
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from datetime import time as clock_time
+from typing import Any, NoReturn
 
-from RestrictedPython.Eval import default_guarded_getitem
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
 
-MAX_ITERATIONS = 1_000_000      # loop steps per expression or script run
-MAX_RANGE = 100_000             # items one range() may produce
-MAX_SEQUENCE = 1_000_000        # items/characters a multiplication may produce
-MAX_EXPONENT = 10_000           # bits a power may produce (roughly)
-FORBIDDEN_ATTRIBUTES = frozenset({
-    "format", "format_map", "ljust", "rjust", "center", "zfill", "expandtabs",
-    "gi_frame", "gi_code", "cr_frame", "ag_frame", "f_globals", "f_locals", "f_back", "tb_frame",
-    "mro", "func_globals",
+MAX_STEPS = 100_000            # loop items + function calls per evaluation or script run
+MAX_RANGE = 100_000            # numbers one range() may hold
+MAX_ITEMS = 1_000_000          # characters/items one operation may produce (about 1 MB of text)
+MAX_INT_BITS = 100_000         # bits one integer result may have (about 30,000 digits)
+MAX_DATA_SIZE = 10_000_000     # characters/items the task data may hold once written out (shared parts counted each time)
+MAX_DATA_DEPTH = 100           # nesting levels of task data
+MAX_WIDTH = 10_000             # padding width in %-formatting, f-strings and strftime
+MAX_MEMORY_GROWTH = 256 << 20  # bytes the process may grow while one run loops
+MAX_CPU_SECONDS = 2.0          # CPU time of the running thread (not the wall clock) while one run loops
+CHECK_EVERY = 256              # loop steps between two memory/CPU checks
+FIRST_CHECK = 16               # loop steps before the first check (short loops never pay for one)
+_LARGE = 65_536                # results at least this big trigger a memory check at once
+
+FORBIDDEN_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES | {
+    "format", "format_map", "translate", "maketrans", "mro", "func_globals", "gi_running", "cr_running",
 })
-
-_budget: contextvars.ContextVar[list[int]] = contextvars.ContextVar("sandbox_budget")
+_CLOCK_READERS = frozenset({"now", "today", "utcnow", "fromtimestamp", "utcfromtimestamp"})
+_OPAQUE_TYPES = (types.ModuleType, types.FrameType, types.CodeType, types.TracebackType)
+_SEQUENCES = (str, bytes, list, tuple)
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_STRFTIME_WIDTH = re.compile(r"%[-_0^#]*(\d+)")
 
 
 class SandboxViolation(Exception):
     """Restricted code tried something the sandbox does not allow."""
 
 
-def new_budget() -> contextvars.Token[list[int]]:
-    return _budget.set([MAX_ITERATIONS])
+@dataclass(slots=True)
+class _Run:
+    """Budget of one evaluation or script run."""
+
+    steps: int = MAX_STEPS
+    memory_base: int | None = None
+    cpu_base: float = 0.0
+    refusal: str | None = None
 
 
-def reset_budget(token: contextvars.Token[list[int]]) -> None:
-    _budget.reset(token)
+_current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("govflow_sandbox_run", default=None)
 
 
-def _spend(count: int = 1) -> None:
-    budget = _budget.get(None)
-    if budget is None:
+def begin() -> tuple[_Run, contextvars.Token[_Run | None]]:
+    """Open a fresh budget for one run; contextvars keep threads and nested runs apart."""
+    run = _Run()
+    return run, _current.set(run)
+
+
+def finish(token: contextvars.Token[_Run | None]) -> None:
+    """Close the run (always, also when the code failed)."""
+    _current.reset(token)
+
+
+def check(run: _Run) -> None:
+    """After code ended normally: re-raise a refusal it caught and ignored."""
+    if run.refusal is not None:
+        raise SandboxViolation(run.refusal)
+
+
+def refuse(message: str) -> NoReturn:
+    """Raise and remember a refusal for the current run."""
+    run = _current.get()
+    if run is not None and run.refusal is None:
+        run.refusal = message
+    raise SandboxViolation(message)
+
+
+_statm: list[int] = []  # [pid, fd]: reopened after fork, an fd on /proc/self follows its opener
+
+
+def _rss() -> int:
+    """Resident memory of the process (peak resident size where /proc is missing)."""
+    try:
+        if not _statm or _statm[0] != os.getpid():
+            _statm[:] = [os.getpid(), os.open("/proc/self/statm", os.O_RDONLY)]
+        return int(os.pread(_statm[1], 128, 0).split()[1]) * _PAGE
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _check_limits(run: _Run) -> None:
+    """Refuse once the process grew, or this thread spent CPU, too much since the run's first check."""
+    used, cpu = _rss(), time.thread_time()
+    if run.memory_base is None:
+        run.memory_base, run.cpu_base = used, cpu
+    elif used - run.memory_base > MAX_MEMORY_GROWTH:
+        refuse(f"the code used more than {MAX_MEMORY_GROWTH >> 20} MB of memory")
+    elif cpu - run.cpu_base > MAX_CPU_SECONDS:
+        refuse(f"the code ran for more than {MAX_CPU_SECONDS:g} seconds of CPU time")
+
+
+def spend(count: int = 1) -> None:
+    """Charge loop items or calls to the run's budget; loops are where unbounded work hides."""
+    run = _current.get()
+    if run is None:
         return
-    budget[0] -= count
-    if budget[0] < 0:
-        raise SandboxViolation(f"the script took more than {MAX_ITERATIONS} loop steps; simplify it")
+    if run.refusal is not None:
+        raise SandboxViolation(run.refusal)
+    run.steps -= count
+    if run.steps < 0:
+        refuse(f"the code took more than {MAX_STEPS} loop steps or calls; simplify it")
+    if run.steps % CHECK_EVERY == 0 or run.steps == MAX_STEPS - FIRST_CHECK:
+        _check_limits(run)
 
 
-def guarded_getattr(obj: Any, name: str, default: Any = None, getattr: Any = safer_getattr) -> Any:
-    """Attribute access without private names, frames or string formatting tricks."""
-    if not isinstance(name, str) or name.startswith("_") or name in FORBIDDEN_ATTRIBUTES:
-        raise SandboxViolation(f"access to attribute '{name}' is not allowed in BPMN expressions")
-    return getattr(obj, name, default)
+def tick() -> bool:
+    """Injected at the start of every def/lambda body: recursion is looping too."""
+    spend()
+    return False
 
 
-def guarded_getiter(obj: Iterable[Any]) -> Iterator[Any]:
-    """Iteration that counts against the run's loop budget."""
-    for item in iter(obj):
-        _spend()
-        yield item
+def _sized(count: int, what: str = "result") -> None:
+    """Refuse a result larger than MAX_ITEMS; check memory for large ones."""
+    if count > MAX_ITEMS:
+        refuse(f"the {what} would hold more than {MAX_ITEMS} characters or items")
+    if count >= _LARGE:
+        run = _current.get()
+        if run is not None:
+            _check_limits(run)
 
 
-def guarded_getitem(obj: Any, index: Any) -> Any:
-    return default_guarded_getitem(obj, index)
+def _int_bits(value: int) -> None:
+    if value > MAX_INT_BITS:
+        refuse(f"the number would have more than {MAX_INT_BITS} bits")
 
 
-def write_guard(obj: Any) -> Any:
-    """Scripts may change dicts and lists they hold, never attributes of other objects."""
-    if isinstance(obj, dict | list | set):
-        return obj
-    raise SandboxViolation(f"changing a {type(obj).__name__} object is not allowed in BPMN scripts")
+_CONTAINERS = (list, tuple, dict, set, frozenset)
 
 
-def inplace_var(op: str, left: Any, right: Any) -> Any:
-    operations = {"+=": sandbox_add, "-=": lambda a, b: a - b, "*=": sandbox_mul,
-                  "/=": lambda a, b: a / b, "//=": lambda a, b: a // b, "%=": lambda a, b: a % b}
-    if op not in operations:
-        raise SandboxViolation(f"the operator {op} is not allowed in BPMN scripts")
-    return operations[op](left, right)
+def check_data_size(values: Iterable[Any]) -> None:
+    """Refuse results whose written-out size explodes: [[big] * n] * n is cheap in memory (shared
+    references) but the serializer would expand it. Shared objects are sized once (memo by id)."""
+    memo: dict[int, int] = {}
+    total = sum(_written_size(value, memo, 0) for value in values)
+    if total > MAX_DATA_SIZE:
+        refuse(f"the resulting data would be larger than {MAX_DATA_SIZE} characters or items written out")
 
 
-def _length(value: Any) -> int | None:
-    return len(value) if isinstance(value, str | bytes | list | tuple) else None
+def _written_size(value: Any, memo: dict[int, int], depth: int) -> int:
+    if isinstance(value, str | bytes):
+        return len(value)
+    if not isinstance(value, _CONTAINERS):
+        return 1
+    known = memo.get(id(value))
+    if known is not None:
+        if known < 0:
+            refuse("the resulting data contains itself (a cycle) and cannot be stored")
+        return known
+    if depth > MAX_DATA_DEPTH:
+        refuse(f"the resulting data is nested more than {MAX_DATA_DEPTH} levels deep")
+    memo[id(value)] = -1
+    total = 1
+    for item in itertools.chain(value.keys(), value.values()) if isinstance(value, dict) else value:
+        total += _written_size(item, memo, depth + 1)
+        if total > MAX_DATA_SIZE:
+            refuse(f"the resulting data would be larger than {MAX_DATA_SIZE} characters or items written out")
+    memo[id(value)] = total
+    return total
 
 
-def sandbox_mul(left: Any, right: Any) -> Any:
-    """Multiplication that refuses to build huge strings or lists."""
-    for seq, times in ((left, right), (right, left)):
-        size = _length(seq)
-        if size is not None and isinstance(times, int) and size * max(times, 0) > MAX_SEQUENCE:
-            raise SandboxViolation(f"the result would hold more than {MAX_SEQUENCE} items")
+# --- operators (the policy routes *, +, **, <<, % and augmented assignment here) ---------------------
+
+def mul(left: Any, right: Any) -> Any:
+    """Multiplication that refuses huge numbers, strings and lists."""
+    if isinstance(left, int) and isinstance(right, int):
+        _int_bits(left.bit_length() + right.bit_length())
+    elif isinstance(left, _SEQUENCES) and isinstance(right, int):
+        _sized(len(left) * max(right, 0))
+    elif isinstance(right, _SEQUENCES) and isinstance(left, int):
+        _sized(len(right) * max(left, 0))
     return left * right
 
 
-def sandbox_add(left: Any, right: Any) -> Any:
-    """Addition that refuses to grow strings or lists past the size limit (doubling loops)."""
-    a, b = _length(left), _length(right)
-    if a is not None and b is not None and a + b > MAX_SEQUENCE * 10:
-        raise SandboxViolation(f"the result would hold more than {MAX_SEQUENCE * 10} items")
+def add(left: Any, right: Any) -> Any:
+    """Addition that refuses to grow strings or lists past the size limit."""
+    if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        _sized(len(left) + len(right))
     return left + right
 
 
-def sandbox_pow(base: Any, exponent: Any, modulo: Any = None) -> Any:
-    """Powers with bounded result size."""
+def power(base: Any, exponent: Any, modulo: Any = None) -> Any:
+    """** and pow() with a bounded result size (three-argument pow stays cheap)."""
+    if modulo is not None:
+        return pow(base, exponent, modulo)
     if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
-        if abs(base).bit_length() * exponent > MAX_EXPONENT:
-            raise SandboxViolation("the power is too large to compute")
-    return pow(base, exponent, modulo) if modulo is not None else base ** exponent
+        _int_bits(base.bit_length() * exponent)
+    return base ** exponent
 
 
-def sandbox_range(*args: int) -> range:
+def lshift(left: Any, right: Any) -> Any:
+    """<< is a power of two in disguise."""
+    if isinstance(left, int) and isinstance(right, int) and right > 0 and left:
+        _int_bits(left.bit_length() + right)
+    return left << right
+
+
+def _check_widths(template: str | bytes, pattern: re.Pattern[str]) -> None:
+    text = template.decode("latin-1") if isinstance(template, bytes) else template
+    for match in pattern.finditer(text):
+        for width in match.groups():
+            if width == "*" or (width is not None and int(width) > MAX_WIDTH):
+                refuse(f"formatting widths above {MAX_WIDTH} (or computed with *) are not allowed")
+
+
+def mod(left: Any, right: Any) -> Any:
+    """% formatting with bounded padding widths."""
+    if isinstance(left, str | bytes):
+        _check_widths(left, _PERCENT_SPEC)
+    return left % right
+
+
+_INPLACE: dict[str, Callable[[Any, Any], Any]] = {
+    "+=": add, "-=": operator.sub, "*=": mul, "/=": operator.truediv, "//=": operator.floordiv,
+    "%=": mod, "**=": power, "<<=": lshift, ">>=": operator.rshift, "&=": operator.and_,
+    "|=": operator.or_, "^=": operator.xor,
+}
+
+
+def inplace_var(op: str, left: Any, right: Any) -> Any:
+    """x += y and friends, through the same guards as the plain operators."""
+    function = _INPLACE.get(op)
+    if function is None:
+        refuse(f"the operator {op} is not allowed")
+    return function(left, right)
+
+
+# --- builtins with limits -----------------------------------------------------------------------------
+
+def bounded_range(*args: int) -> range:
+    """range() holding at most MAX_RANGE numbers."""
     result = range(*args)
     if len(result) > MAX_RANGE:
-        raise SandboxViolation(f"range() may produce at most {MAX_RANGE} numbers")
+        refuse(f"range() may hold at most {MAX_RANGE} numbers")
     return result
 
 
-class _Rewriter(ast.NodeTransformer):
-    """Routes * and ** through size checks; refuses while loops, imports and class definitions."""
-
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        self.generic_visit(node)
-        target = {ast.Mult: "sandbox_mul", ast.Pow: "sandbox_pow", ast.Add: "sandbox_add"}.get(type(node.op))
-        if target is None:
-            return node
-        call = ast.Call(func=ast.Name(id=target, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
-        return ast.copy_location(call, node)
-
-    def visit_While(self, node: ast.While) -> ast.AST:
-        raise SandboxViolation(f"line {node.lineno}: while loops are not allowed; use a for loop over a list")
-
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
-        raise SandboxViolation(f"line {node.lineno}: class definitions are not allowed in BPMN scripts")
+def numeric_sum(iterable: Iterable[Any], start: Any = 0) -> Any:
+    """sum() of numbers; adding up lists or strings is the quadratic way to build huge ones."""
+    if isinstance(start, _SEQUENCES):
+        refuse("sum() adds numbers only; build lists with a for loop")
+    return sum(iterable, start)
 
 
-def rewrite(source: str, mode: str) -> ast.AST:
-    tree = ast.parse(source, filename="<string>", mode=mode)
-    return ast.fix_missing_locations(_Rewriter().visit(tree))
+# --- attribute, item, iteration and write guards ------------------------------------------------------
+
+def _padding(owner: Any, method: Callable[..., Any], width: Any = 0, *rest: Any) -> Any:
+    if isinstance(width, int):
+        _sized(width)
+    return method(width, *rest)
 
 
-def guard_globals() -> dict[str, Any]:
-    return {
-        "_getattr_": guarded_getattr, "_getitem_": guarded_getitem, "_getiter_": guarded_getiter,
-        "_write_": write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-        "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": inplace_var,
-        "sandbox_mul": sandbox_mul, "sandbox_pow": sandbox_pow, "sandbox_add": sandbox_add,
-    }
+def _expandtabs(owner: Any, method: Callable[..., Any], tabsize: int = 8) -> Any:
+    _sized(len(owner) * max(int(tabsize), 1))
+    return method(tabsize)
+
+
+def _replace(owner: Any, method: Callable[..., Any], old: Any, new: Any, count: int = -1) -> Any:
+    hits = owner.count(old) if old else len(owner) + 1
+    if count >= 0:
+        hits = min(hits, count)
+    _sized(len(owner) + hits * max(len(new) - len(old), 0))
+    return method(old, new, count)
+
+
+def _join(owner: Any, method: Callable[..., Any], iterable: Iterable[Any]) -> Any:
+    parts = list(guarded_getiter(iterable))
+    size = sum(len(p) for p in parts if isinstance(p, str | bytes))
+    _sized(size + len(owner) * max(len(parts) - 1, 0))
+    return method(parts)
+
+
+def _extend(owner: Any, method: Callable[..., Any], iterable: Iterable[Any]) -> None:
+    items = list(guarded_getiter(iterable))
+    _sized(len(owner) + len(items))
+    method(items)
+
+
+def _strftime(owner: Any, method: Callable[..., Any], fmt: str) -> Any:
+    _check_widths(fmt, _STRFTIME_WIDTH)
+    return method(fmt)
+
+
+_SIZED_METHODS: dict[str, tuple[tuple[type, ...], Callable[..., Any]]] = {
+    "ljust": ((str, bytes), _padding), "rjust": ((str, bytes), _padding),
+    "center": ((str, bytes), _padding), "zfill": ((str, bytes), _padding),
+    "expandtabs": ((str, bytes), _expandtabs), "replace": ((str, bytes), _replace),
+    "join": ((str, bytes), _join), "extend": ((list,), _extend), "strftime": ((date, clock_time), _strftime),
+}
+
+
+def _bind(check: Callable[..., Any], owner: Any, method: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(*args: Any) -> Any:
+        return check(owner, method, *args)
+    return guarded
+
+
+_MISSING = object()
+
+
+def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
+    """obj.name without private names, frames, modules, string formatting or clock reads."""
+    if not isinstance(name, str) or name.startswith("_") or name in FORBIDDEN_ATTRIBUTES:
+        refuse(f"access to the attribute '{name}' is not allowed")
+    if name in _CLOCK_READERS and isinstance(obj, date | type):
+        refuse(f"'{name}' reads the wall clock; use now(), which the engine provides")
+    try:
+        value = safer_getattr(obj, name, _MISSING)
+    except NotImplementedError as exc:  # RestrictedPython's own refusals
+        refuse(str(exc))
+    if value is _MISSING:
+        if default is not _MISSING:
+            return default
+        raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
+    if isinstance(value, _OPAQUE_TYPES):
+        refuse(f"the attribute '{name}' leads outside the sandbox")
+    sized = _SIZED_METHODS.get(name)
+    if sized is not None and isinstance(obj, sized[0]) and callable(value):
+        return _bind(sized[1], obj, value)
+    return value
+
+
+def guarded_getitem(obj: Any, index: Any) -> Any:
+    """obj[index]; large slice copies count against memory."""
+    value = obj[index]
+    if isinstance(index, slice) and isinstance(value, list | tuple) and len(value) >= _LARGE:
+        _sized(len(value))
+    return value
+
+
+def guarded_getiter(obj: Iterable[Any]) -> Iterator[Any]:
+    """Iteration that charges every item to the run's budget."""
+    for item in obj:
+        spend()
+        yield item
+
+
+class _ListWriter:
+    """What `_write_` hands out for a list: item and slice assignment with a size check."""
+
+    __slots__ = ("target",)
+
+    def __init__(self, target: list[Any]) -> None:
+        self.target = target
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if isinstance(key, slice):
+            value = list(guarded_getiter(value))
+            _sized(len(self.target) + len(value))
+        self.target[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self.target[key]
+
+
+def write_guard(obj: Any) -> Any:
+    """Scripts may change the dicts, sets and lists they hold, never attributes of other objects."""
+    if isinstance(obj, list):
+        return _ListWriter(obj)
+    if isinstance(obj, dict | set):
+        return obj
+    refuse(f"changing a {type(obj).__name__} object is not allowed")
+
+
+def apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """f(*args, **kwargs) calls; RestrictedPython routes them here."""
+    return function(*args, **kwargs)
+
+
+GUARD_NAMES: dict[str, Any] = {
+    "_apply_": apply, "_getattr_": guarded_getattr, "_getitem_": guarded_getitem, "_getiter_": guarded_getiter,
+    "_write_": write_guard, "_inplacevar_": inplace_var,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_unpack_sequence_": guarded_unpack_sequence,
+    "_sbx_mul_": mul, "_sbx_add_": add, "_sbx_pow_": power, "_sbx_lshift_": lshift, "_sbx_mod_": mod,
+    "_sbx_tick_": tick,
+}
