@@ -121,10 +121,11 @@ def lateness_benchmark(url: str, waiting: int, firing: int, delay: float, interv
         for start in range(0, waiting - 1, 5000):
             session.execute(insert(Instance), [dict(template, uid=uuid.uuid4().hex)
                                                for _ in range(min(5000, waiting - 1 - start))])
-    due_at = now + timedelta(seconds=delay)
+    started = datetime.now(UTC)  # after the bulk load, so the timers are not already overdue
+    due_at = started + timedelta(seconds=delay)
     with sessions.begin() as session:
         for _ in range(firing):
-            instances.start(session, "bench", now, "bench_timer", {"due": due_at.isoformat()})
+            instances.start(session, "bench", started, "bench_timer", {"due": due_at.isoformat()})
     with engine.begin() as conn:
         conn.execute(text("ANALYZE instance"))
     stop = threading.Event()
