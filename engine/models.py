@@ -310,7 +310,7 @@ class Notification(Base):
 
 
 class CalendarDay(Base):
-    """A day that differs from the weekday rule: holiday, 调休 make-up working day, or an admin override."""
+    """A named holiday-period day, 调休 make-up working day or admin override; other days follow the weekday rule."""
 
     __tablename__ = "calendar_day"
 

@@ -24,6 +24,7 @@ WORKING_DAYS, CALENDAR_DAYS = "wd", "cd"
 OFFICIAL, PROVISIONAL = "official", "provisional"
 ON_CALENDAR_CHANGE: list[Callable[[Session, datetime, list[date]], None]] = []
 _MAX_SPAN = 3660  # days a single computation may walk (ten years)
+_CACHE_KEY = "govflow.workdays.calendars"
 
 
 @dataclass(frozen=True)
@@ -42,25 +43,32 @@ def seed_official(session: Session, now: datetime) -> int:
     import chinese_calendar
     from chinese_calendar import constants
 
+    source = f"chinesecalendar {getattr(chinese_calendar, '__version__', '')}".strip()
     existing = {d for d in session.scalars(select(CalendarDay.day).where(CalendarDay.region == ""))}
     added = 0
+    # Weekend days inside a holiday period are stored too (named), so `show` lists the whole period;
+    # plain weekends are not stored: a day without a row follows the weekday rule ('rest' on Sat/Sun).
     for day, name in sorted(constants.holidays.items()):
-        if day.weekday() < 5 and day not in existing:  # a weekend holiday is a rest day anyway
+        if day not in existing:
             session.add(CalendarDay(day=day, region="", kind="holiday", is_workday=False, name=_zh(name),
-                                    source=OFFICIAL, updated_at=to_db(now)))
+                                    note=_notice(day.year, source), source=OFFICIAL, updated_at=to_db(now)))
             added += 1
     for day, name in sorted(constants.workdays.items()):
         if day.weekday() >= 5 and day not in existing:
             session.add(CalendarDay(day=day, region="", kind="makeup", is_workday=True, name=_zh(name),
-                                    source=OFFICIAL, updated_at=to_db(now)))
+                                    note=_notice(day.year, source), source=OFFICIAL, updated_at=to_db(now)))
             added += 1
     years = {d.year for d in constants.holidays} | {d.year for d in constants.workdays}
     known = set(session.scalars(select(CalendarYear.year).where(CalendarYear.region == "")))
     for year in sorted(years - known):
-        session.add(CalendarYear(year=year, region="", status=OFFICIAL,
-                                 note=f"chinesecalendar {getattr(chinese_calendar, '__version__', '')}".strip()))
+        session.add(CalendarYear(year=year, region="", status=OFFICIAL, note=source))
     session.flush()
+    session.info.pop(_CACHE_KEY, None)
     return added
+
+
+def _notice(year: int, source: str) -> str:
+    return f"国务院办公厅关于{year}年部分节假日安排的通知（{source}）"
 
 
 _NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
@@ -80,19 +88,37 @@ class WorkCalendar:
         regions = ["", region] if region else [""]
         rows = session.scalars(select(CalendarDay).where(CalendarDay.region.in_(regions))).all()
         ordered = sorted(rows, key=lambda r: r.region != "")  # regional rows override national ones
+        self.region = region
         self.days: dict[date, bool] = {row.day: row.is_workday for row in ordered}
+        self.kinds: dict[date, str] = {row.day: row.kind for row in ordered}
         self.official_years = set(session.scalars(select(CalendarYear.year).where(
             CalendarYear.region.in_(regions), CalendarYear.status == OFFICIAL)))
 
     def is_workday(self, day: date) -> bool:
+        """A stored day (holiday, make-up day, override) wins; any other day follows the weekday rule."""
         found = self.days.get(day)
         return found if found is not None else day.weekday() < 5
 
+    def kind_of(self, day: date) -> str:
+        """'workday', 'rest' (weekend), 'holiday' or 'makeup' (调休 working weekend day)."""
+        return self.kinds.get(day) or ("workday" if day.weekday() < 5 else "rest")
+
     def is_provisional(self, day: date) -> bool:
+        """True when the day's year has no published schedule (weekday rule only)."""
         return day.year not in self.official_years
+
+    def spans_provisional(self, a: date | datetime, b: date | datetime) -> bool:
+        """Whether any day after a's day up to b's day lies in an unpublished year."""
+        first, last = sorted((_china_day(a), _china_day(b)))
+        if first == last:
+            return False
+        after = first + timedelta(days=1)
+        return any(y not in self.official_years for y in range(after.year, last.year + 1))
 
     def add_working_days(self, start: date, n: int) -> tuple[date, bool]:
         """The n-th working day after `start` (not counting `start`), and whether it is provisional."""
+        if n < 0:
+            raise InvalidInput(f"a limit cannot be negative ({n})", field="n")
         day, counted, provisional = start, 0, False
         for _ in range(_MAX_SPAN):
             if counted >= n:
@@ -107,6 +133,8 @@ class WorkCalendar:
 
     def add_calendar_days(self, start: date, n: int) -> tuple[date, bool]:
         """`start` + n days, moved to the next working day when it falls on a rest day or holiday."""
+        if n < 0:
+            raise InvalidInput(f"a limit cannot be negative ({n})", field="n")
         day = start + timedelta(days=n)
         provisional = self.is_provisional(day)
         while not self.is_workday(day):
@@ -138,9 +166,25 @@ class WorkCalendar:
         return count
 
     def year_summary(self, year: int) -> dict[str, Any]:
+        """Status and day counts of a year, for `calendar show`."""
         days = [date(year, 1, 1) + timedelta(days=i) for i in range((date(year + 1, 1, 1) - date(year, 1, 1)).days)]
+        kinds = [self.kind_of(d) for d in days]
         return {"year": year, "status": PROVISIONAL if self.is_provisional(date(year, 6, 1)) else OFFICIAL,
-                "working_days": sum(self.is_workday(d) for d in days)}
+                "working_days": sum(self.is_workday(d) for d in days),
+                "holidays": kinds.count("holiday"), "makeup_days": kinds.count("makeup")}
+
+
+def calendar_for(session: Session, region: str = "") -> WorkCalendar:
+    """One WorkCalendar per transaction and region, so the scheduler's many clocks share a single load."""
+    cached = session.info.get(_CACHE_KEY)
+    transaction = session.get_transaction()
+    if cached is None or transaction is None or cached[0] is not transaction:
+        cached = (None, {})
+    calendars: dict[str, WorkCalendar] = cached[1]
+    if region not in calendars:
+        calendars[region] = WorkCalendar(session, region)
+    session.info[_CACHE_KEY] = (session.get_transaction(), calendars)  # loading began one if none was open
+    return calendars[region]
 
 
 def _china_day(value: date | datetime) -> date:
@@ -151,8 +195,9 @@ KINDS = {"workday": True, "holiday": False}
 
 
 def set_day(session: Session, actor: str | None, now: datetime, day: date, kind: str | bool, note: str,
-            region: str = "") -> CalendarDay:
+            region: str | None = None) -> CalendarDay:
     """An administrator's override of one day (e.g. a local holiday); running clocks are recomputed."""
+    region = region or ""
     is_workday = kind if isinstance(kind, bool) else KINDS.get(kind)
     if is_workday is None:
         raise InvalidInput(f"kind must be 'workday' or 'holiday', not '{kind}'", field="kind")
@@ -167,6 +212,7 @@ def set_day(session: Session, actor: str | None, now: datetime, day: date, kind:
     audit.record(session, "calendar_set", actor, now, detail={
         "day": day.isoformat(), "region": region, "workday": is_workday, "was_workday": before, "note": note})
     session.flush()
+    session.info.pop(_CACHE_KEY, None)
     for callback in list(ON_CALENDAR_CHANGE):
         callback(session, now, [day])
     return row
@@ -180,4 +226,5 @@ def days_of_year(session: Session, year: int, region: str = "") -> list[Calendar
 
 
 def is_seeded(session: Session) -> bool:
+    """Whether the official schedule has been loaded (the CLI seeds an empty table first)."""
     return session.scalar(select(CalendarYear.year).limit(1)) is not None

@@ -335,8 +335,12 @@ def calendar_show_cmd(year: int, region: str, as_json: bool) -> None:
     days = [{"date": d.day.isoformat(), "kind": d.kind, "workday": d.is_workday, "name": d.name,
              "note": d.note, "source": d.source, "region": d.region}
             for d in workdays.days_of_year(_db(), year, region)]
-    lines = [f"{year}: {summary['status']}, {summary['working_days']} working days"]
-    lines += [f"{d['date']}  {d['kind']:<8} {d['name'] or ''} {d['note'] or ''}".rstrip() for d in days]
+    if summary["status"] == workdays.PROVISIONAL:
+        click.echo(f"warning: {year} has no published State Council schedule; weekday rule only", err=True)
+    lines = [f"{year}: {summary['status']}, {summary['working_days']} working days, "
+             f"{summary['holidays']} holidays, {summary['makeup_days']} make-up days"]
+    lines += [f"{d['date']}  {d['kind']:<8} {d['name'] or ''} {d['region'] or ''} "
+              f"{d['note'] if d['source'] == 'admin' else ''}".rstrip() for d in days]  # official notes: --json
     _emit(as_json, {**summary, "days": days}, "\n".join(lines))
 
 
