@@ -36,7 +36,8 @@ _SPIN_VALUE = {"numberValue", "stringValue", "boolValue", "value"}
 _ALLOWED_CALLS = {"len", "is_empty", "truthy", "str", "int", "float", "abs", "min", "max", "now"}
 _ISO_DURATION = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-_CRON = re.compile(r"^\S+(\s+\S+){4,6}$")
+_CRON_FIELD = r"(?:[\d*?/,#LW-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)"
+_CRON = re.compile(rf"^(?=.*[\d*?]){_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4,6}}$")
 _XPATH_DATA = re.compile(r"bpmn:getDataObject\(\s*'([^']+)'\s*\)")
 
 
@@ -77,17 +78,39 @@ def _unwrap(text: str) -> tuple[str, bool]:
     return stripped, False
 
 
+_WORD_OP_BETWEEN = r"[\w)\]'\"]\s+(eq|ne|lt|gt|le|ge|div|mod)\s+[\w('\"-]"
+_FOREIGN_CALL = re.compile(r"\b[A-Z][A-Za-z0-9]*\.[A-Z][A-Za-z0-9]*\s*\(")  # DateTime.AddDays(
+
+
+def _outside_strings(text: str) -> str:
+    """The text with every string literal emptied, so markers inside strings are not seen."""
+    return re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", text)
+
+
 def _has_marker(text: str) -> bool:
-    outside = re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", text)
-    if re.search(r"&&|\|\||bpmn:getDataObject|![^=]", outside):
+    """JUEL/XPath is recognised only by what Python never writes: &&, ||, !x, word operators, true."""
+    outside = _outside_strings(text)
+    if re.search(r"&&|\|\||bpmn:getDataObject|[$#]\{|!(?!=)", outside):
         return True
-    return bool(re.search(r"\b(eq|ne|lt|gt|le|ge|div|mod|empty|null|true|false)\b", outside))
+    if re.search(r"\b(null|true|false)\b", outside) or re.search(r"\bempty\s+[A-Za-z_(]", outside):
+        return True
+    return bool(re.search(_WORD_OP_BETWEEN, outside))
+
+
+def _check_foreign(original: str, text: str) -> None:
+    """C#/Java static members such as DateTime.AddDays(...) look like Python but never run here."""
+    found = _FOREIGN_CALL.search(_outside_strings(text))
+    if found:
+        raise UntranslatableExpression(
+            original, f"'{found.group().rstrip('( ')}(...)' is C#/Java code, not an expression govflow runs; use an ISO 8601 "
+                      "value or a variable holding the date")
 
 
 def translate_expression(text: str, boolean: bool = True) -> str:
     """JUEL `${...}`/`#{...}`, simple FEEL `=...` and XPath getDataObject to Python; Python stays as is.
     With `boolean`, a lone variable is tested JUEL-style (the string "false" is false)."""
     body, wrapped = _unwrap(text)
+    _check_foreign(text, body)
     if not wrapped and not _has_marker(body):
         _check_python(text, body)
         return body
@@ -114,11 +137,20 @@ def translate_expression(text: str, boolean: bool = True) -> str:
             out.append(value)
         i += 1
     result = _join(out)
-    single = re.fullmatch(r"(not\s+)?([A-Za-z_][\w\[\]'\"]*)", result)
-    if boolean and single and single.group(2) not in ("True", "False", "None"):
-        result = ("not " if single.group(1) else "") + f"truthy({single.group(2)})"
+    if boolean:
+        result = _truth_test(result)
     _check_python(text, result)
     return result
+
+
+def _truth_test(result: str) -> str:
+    """A lone variable (or `not` one) is tested JUEL-style, where the text "false" is false."""
+    single = re.fullmatch(r"(not\s*)?\(?\s*([A-Za-z_][\w\[\]'\"]*)\s*\)?", result)
+    if single is None or single.group(2) in ("True", "False", "None"):
+        return result
+    if result.count("(") != result.count(")"):
+        return result
+    return ("not " if single.group(1) else "") + f"truthy({single.group(2)})"
 
 
 def _path(toks: list[tuple[str, str]], i: int, original: str) -> tuple[str, int]:
@@ -199,10 +231,37 @@ def quote_timer(text: str) -> str | None:
     return None
 
 
-def _problem(severity: str, code: str, message: str, filename: str, el: etree._Element) -> Problem:
-    owner = el
-    while owner is not None and owner.get("id") is None:
+_NOT_OWNERS = EXPRESSION_TAGS + TIMER_TAGS + ("formalExpression", "loopCardinality")
+
+
+def _owner(el: etree._Element) -> etree._Element | None:
+    """The element a designer clicks in the modeler: skip expressions and event definitions."""
+    owner: etree._Element | None = el
+    while owner is not None:
+        local = etree.QName(owner).localname
+        if owner.get("id") and local not in _NOT_OWNERS and not local.endswith("EventDefinition"):
+            return owner
         owner = owner.getparent()
+    return None
+
+
+def timer_defect(text: str) -> tuple[str, str] | None:
+    """(code, message) for timer text no translation can rescue (cron, '1w', C# calls); lint reports it."""
+    value = text.strip()
+    if _CRON.match(value) and not re.search(r"[$#]\{", value):
+        return "cron-timer", (f"timer '{value}' is a Quartz/cron expression; enter an ISO 8601 date, duration "
+                              "or cycle instead, e.g. R/P1D (every day) or R/PT1H (every hour)")
+    if re.fullmatch(r"\d+\s*[a-zA-Z]+", value):
+        return "invalid-timer", (f"timer '{value}' is not ISO 8601; write a duration such as P7D (7 days) "
+                                 "or PT2H (2 hours)")
+    if _FOREIGN_CALL.search(_outside_strings(value)):
+        return "untranslatable-expression", (f"timer '{value}' is C#/Java code; enter an ISO 8601 value "
+                                             "or the name of a variable holding the date")
+    return None
+
+
+def _problem(severity: str, code: str, message: str, filename: str, el: etree._Element) -> Problem:
+    owner = _owner(el)
     return Problem(severity, code, message, filename, el.sourceline,
                    owner.get("id") if owner is not None else None)
 
@@ -223,9 +282,11 @@ def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
 
     root = tree.getroot()
     problems: list[Problem] = []
-    for tag in EXPRESSION_TAGS:
+    for tag in EXPRESSION_TAGS:  # all three are yes/no tests, so a lone variable is tested JUEL-style
         for el in _bpmn(root, f"//bpmn:{tag}"):
-            _adapt_expression(el, filename, problems, boolean=False)
+            _adapt_expression(el, filename, problems, boolean=True)
+    for el in _bpmn(root, "//bpmn:loopCardinality"):  # a number of instances, e.g. ${nrOfApprovers}
+        _adapt_expression(el, filename, problems, boolean=False)
     for tag in TIMER_TAGS:
         for el in _bpmn(root, f"//bpmn:{tag}"):
             _adapt_timer(el, filename, problems)
@@ -262,12 +323,5 @@ def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem]) -> 
         problems.append(_problem(WARNING, "adapted-timer", f"timer '{text}' read as the ISO 8601 value {quoted}",
                                  filename, el))
         return
-    if _CRON.match(text) and not re.search(r"[$#]\{", text):
-        problems.append(_problem(ERROR, "cron-timer", f"timer '{text}' is a cron expression; govflow needs "
-                                 "an ISO 8601 date, duration or cycle such as R/P1D", filename, el))
-        return
-    if re.fullmatch(r"\d+[wdhms]", text):
-        problems.append(_problem(ERROR, "untranslatable-expression", f"timer '{text}' is not ISO 8601; "
-                                 "write a duration such as P7D or PT2H", filename, el))
-        return
-    _adapt_expression(el, filename, problems, boolean=False)
+    if timer_defect(text) is None:  # defects are lint's to report, once
+        _adapt_expression(el, filename, problems, boolean=False)

@@ -1,50 +1,84 @@
 """Finds what SpiffWorkflow 3.2.0 cannot run correctly, so deployment refuses it with a clear message.
 
-Errors are reported only for executable processes; a process marked isExecutable="false" gets one
-'not-executable' warning. Interrupting event sub-processes: SpiffWorkflow never interrupts the main
-flow. When the sub-process is started by a signal that the same process throws itself (the main flow
-has then reached the throw and is ending anyway) running it non-interrupting gives the same result, so
-that case is a warning; any other interrupting event sub-process is an error. Several unconditional
-flows leaving an activity are a parallel split in BPMN; govflow's parser runs them as one, with a
-warning so the designer sees it.
+Run it on the tree `dialects.normalize` has adapted. Two kinds of check:
+- integrity (duplicate ids, sequence flows / boundary events / default flows naming missing elements)
+  covers the whole file: such a file is corrupt, modelers refuse to open it and nothing can show it;
+- runtime support (everything else) covers executable processes only (isExecutable="true" or absent);
+  a process marked isExecutable="false" gets one 'not-executable' warning instead, as it never runs.
+
+Interrupting event sub-processes: SpiffWorkflow 3.2.0 starts them but never cancels the main flow.
+That is harmless only when the trigger can happen solely at a moment the main flow has nothing left to
+cancel. The rule: the sub-process's start event catches a signal, escalation or error that is thrown
+only inside the same scope, every throw of it is an end event or an intermediate throw event that leads
+straight to plain end events, and the scope has no parallel, inclusive or event-based gateway, no
+implicit split and no non-interrupting boundary event (so no other branch can be alive). This is
+SpiffWorkflow's own test model spiff/spiffwf_event-subprocess.bpmn (signal thrown just before the end),
+which runs correctly; it gets a warning. Every other interrupting event sub-process is an error.
+
+Several unconditional flows leaving an activity are BPMN's implicit parallel split. Plain SpiffWorkflow
+refuses them ("Multiple outgoing flows are not supported"); govflow's parser (engine/bpmn/parser.py)
+runs them as a parallel split, so lint only warns and suggests drawing the parallel gateway.
+
+Contract (tests/engine/test_lint.py, over the conformance corpus): a file without error problems builds in
+SpiffWorkflow's parser; `parser_prerequisites` holds one check per parser failure found by probing.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
-from collections.abc import Iterable
 
 from lxml import etree
 
+from engine.dialects import BPMN_NS, quote_timer, timer_defect
 from engine.problems import ERROR, WARNING, Problem
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN_NS}
 ACTIVITIES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
-              "businessRuleTask", "callActivity", "subProcess", "transaction")
+              "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
 EVENTS = ("startEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
-_CRON = re.compile(r"^\S+(\s+\S+){4,6}$")
+PYTHON_FORMATS = ("python", "python3", "text/x-python", "text/python", "py")
+_CONCURRENT = ("parallelGateway", "inclusiveGateway", "eventBasedGateway")
+_EVENT_TRIGGERS = {"signalEventDefinition": "signalRef", "escalationEventDefinition": "escalationRef",
+                   "errorEventDefinition": "errorRef"}
 
 
 def _local(el: etree._Element) -> str:
     return etree.QName(el).localname if isinstance(el.tag, str) else ""
 
 
+def _label(el: etree._Element) -> str:
+    return el.get("name") or el.get("id") or _local(el)
+
+
 def _is_executable(process: etree._Element) -> bool:
-    return process.get("isExecutable", "true").strip().lower() != "false"
+    return (process.get("isExecutable") or "true").strip().lower() != "false"
+
+
+def _xpath(scope: etree._Element, path: str, **variables: str | None) -> list[etree._Element]:
+    return scope.xpath(path, namespaces=NS, **variables)
 
 
 def executable_process_ids(tree: etree._ElementTree) -> list[str]:
+    """Ids of the processes SpiffWorkflow will be asked to build."""
     return [p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS) if _is_executable(p) and p.get("id")]
 
 
 def process_summaries(tree: etree._ElementTree) -> list[dict[str, object]]:
+    """What a designer sees in a file's listing: id, name, whether it runs, where it starts."""
     return [{"id": p.get("id"), "name": p.get("name"), "executable": _is_executable(p), "line": p.sourceline}
             for p in tree.getroot().iterfind("bpmn:process", NS)]
 
 
+def lint(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    """Every problem found in the (already normalised) tree."""
+    return _Linter(tree.getroot(), filename).run()
+
+
 class _Linter:
+    """One pass over one file; `add` records a located problem."""
+
     def __init__(self, root: etree._Element, filename: str):
         self.root = root
         self.filename = filename
@@ -54,161 +88,334 @@ class _Linter:
     def add(self, severity: str, code: str, el: etree._Element, message: str) -> None:
         self.problems.append(Problem(severity, code, message, self.filename, el.sourceline, el.get("id")))
 
-    def find(self, scope: etree._Element, path: str) -> list[etree._Element]:
-        return scope.xpath(path, namespaces=NS)
-
     def run(self) -> list[Problem]:
         self.duplicate_ids()
+        self.correlations()
         for process in self.root.iterfind("bpmn:process", NS):
-            self.references(process)  # a broken reference is an error even in a diagram
+            self.references(process)
             if not _is_executable(process):
-                self.add(WARNING, "not-executable", process, f"process '{process.get('id')}' is marked "
-                         "isExecutable=\"false\": it is a diagram only and will not be run")
+                self.add(WARNING, "not-executable", process, f"process '{_label(process)}' is marked "
+                         "isExecutable=\"false\": it is a diagram only and will not be run; tick "
+                         "'Executable' in the modeler if it should run")
                 continue
             self.unsupported(process)
+            self.scripts_and_calls(process)
+            for sub in _xpath(process, ".//bpmn:subProcess[@triggeredByEvent='true']"):
+                self.event_subprocess(sub)
             self.flows(process)
             self.timers(process)
-            for scope in [process, *self.find(process, ".//bpmn:subProcess|.//bpmn:transaction")]:
+            self.parser_prerequisites(process)
+            for scope in [process, *_xpath(process, ".//bpmn:subProcess|.//bpmn:transaction")]:
                 self.start_events(scope)
         return self.problems
 
     def duplicate_ids(self) -> None:
+        """Ids must be unique (vendor form fields reuse ids legitimately, so only BPMN elements count)."""
         own = [el for el in self.root.iter() if isinstance(el.tag, str) and el.get("id")
-               and etree.QName(el).namespace == BPMN_NS]  # vendor form fields reuse ids legitimately
-        counts = Counter(el.get("id") for el in own)
+               and etree.QName(el).namespace == BPMN_NS]
+        groups: dict[str, list[etree._Element]] = {}
         for el in own:
-            if counts.get(el.get("id"), 0) > 1:
-                self.add(ERROR, "duplicate-id", el, f"the id '{el.get('id')}' is used {counts[el.get('id')]} "
-                         "times; every element needs its own id")
-                counts[el.get("id")] = 0
+            groups.setdefault(el.get("id"), []).append(el)
+        for ident, members in groups.items():
+            if len(members) > 1:
+                self.add(ERROR, "duplicate-id", members[1], f"the id '{ident}' is used {len(members)} times "
+                         f"(first on line {members[0].sourceline}); give every element its own id")
 
     def references(self, process: etree._Element) -> None:
-        for flow in self.find(process, ".//bpmn:sequenceFlow"):
+        for flow in _xpath(process, ".//bpmn:sequenceFlow"):
             for attr in ("sourceRef", "targetRef"):
                 if flow.get(attr) not in self.ids:
                     self.add(ERROR, "dangling-reference", flow, f"sequence flow {attr} '{flow.get(attr)}' "
-                             "names no element; reconnect the flow in the modeler")
-        for event in self.find(process, ".//bpmn:boundaryEvent"):
+                             "names no element; reconnect both ends of the flow in the modeler")
+        for event in _xpath(process, ".//bpmn:boundaryEvent"):
             if event.get("attachedToRef") not in self.ids:
                 self.add(ERROR, "dangling-reference", event, f"boundary event is attached to "
-                         f"'{event.get('attachedToRef')}', which does not exist")
-        for el in self.find(process, ".//bpmn:*[@default]"):
+                         f"'{event.get('attachedToRef')}', which does not exist; attach it to a task again")
+        for el in _xpath(process, ".//bpmn:*[@default]"):
             if el.get("default") not in self.ids:
-                self.add(ERROR, "dangling-reference", el, f"default flow '{el.get('default')}' does not exist")
+                self.add(ERROR, "dangling-reference", el, f"default flow '{el.get('default')}' does not "
+                         "exist; choose the default flow of this gateway again")
 
     def unsupported(self, process: etree._Element) -> None:
-        for el in self.find(process, ".//bpmn:linkEventDefinition"):
-            self.add(ERROR, "link-event", el.getparent(), "link events are not supported; draw a sequence flow "
-                     "to the target instead")
-        for el in self.find(process, ".//bpmn:compensateEventDefinition|.//*[@isForCompensation='true']"):
+        for el in _xpath(process, ".//bpmn:linkEventDefinition"):
+            self.add(ERROR, "link-event", el.getparent(), "link events are not supported (SpiffWorkflow "
+                     "ignores them); replace the link pair with a sequence flow to the target")
+        for el in _xpath(process, ".//bpmn:compensateEventDefinition|.//*[@isForCompensation='true']"):
             owner = el.getparent() if _local(el) == "compensateEventDefinition" else el
             self.add(ERROR, "compensation", owner, "compensation is not supported; model the undo steps "
-                     "explicitly after an error boundary event")
-        for el in self.find(process, ".//bpmn:complexGateway"):
+                     "as ordinary tasks after an error boundary event")
+        for el in _xpath(process, ".//bpmn:complexGateway"):
             self.add(ERROR, "complex-gateway", el, "complex gateways are not supported; use an inclusive or "
                      "exclusive gateway with conditions")
-        for el in self.find(process, ".//bpmn:businessRuleTask"):
-            self.add(ERROR, "business-rule-without-dmn", el, "business rule (DMN) tasks are not supported; use "
-                     "a script task or gateway conditions")
-        for el in self.find(process, ".//bpmn:scriptTask[@scriptFormat]"):
-            fmt = (el.get("scriptFormat") or "").strip().lower()
-            if fmt and fmt not in ("python", "text/x-python", "py"):
-                self.add(ERROR, "unsupported-script-language", el, f"script language '{el.get('scriptFormat')}'"
-                         " is not supported; govflow runs Python expressions and scripts only")
-        for el in self.find(process, ".//bpmn:callActivity"):
+        for el in _xpath(process, ".//bpmn:businessRuleTask"):
+            self.add(ERROR, "business-rule-without-dmn", el, "business rule (DMN) tasks are not supported: "
+                     "govflow has no decision engine; use a script task or gateway conditions")
+
+    def scripts_and_calls(self, process: etree._Element) -> None:
+        for el in _xpath(process, ".//bpmn:scriptTask[@scriptFormat]"):
+            fmt = (el.get("scriptFormat") or "").strip()
+            if fmt and fmt.lower() not in PYTHON_FORMATS:
+                self.add(ERROR, "unsupported-script-language", el, f"script language '{fmt}' is not "
+                         "supported; rewrite the script in Python (set the script format to python)")
+        for el in _xpath(process, ".//bpmn:scriptTask[not(bpmn:script[normalize-space()])]"):
+            self.add(ERROR, "empty-script", el, f"script task '{_label(el)}' has no script (it would fail when "
+                     "reached); write the Python script or make it a plain task")
+        for el in _xpath(process, ".//bpmn:callActivity"):
             target = self.ids.get(el.get("calledElement"))
             if target is not None and _local(target).startswith("global"):
                 self.add(ERROR, "global-task", el, f"call activity calls the global task "
                          f"'{el.get('calledElement')}'; global tasks are not supported, call a process")
-        for el in self.find(process, ".//bpmn:ioSpecification/bpmn:dataInput|.//bpmn:ioSpecification/bpmn:dataOutput"):
+        io_path = ".//bpmn:ioSpecification/bpmn:dataInput|.//bpmn:ioSpecification/bpmn:dataOutput"
+        for el in _xpath(process, io_path):
             name = (el.get("name") or "").strip()
             if name and name != el.get("id"):
                 self.add(ERROR, "io-name-mismatch", el, f"task {_local(el)[4:].lower()} '{name}' has the id "
                          f"'{el.get('id')}'; govflow reads task inputs and outputs by id, so give it the id "
                          f"'{name}' (or remove the input/output specification)")
-        for sub in self.find(process, ".//bpmn:subProcess[@triggeredByEvent='true']"):
-            self.event_subprocess(process, sub)
 
-    def event_subprocess(self, process: etree._Element, sub: etree._Element) -> None:
-        for start in self.find(sub, "./bpmn:startEvent"):
-            if start.get("isInterrupting", "true").lower() == "false":
+    def event_subprocess(self, sub: etree._Element) -> None:
+        for start in _xpath(sub, "./bpmn:startEvent"):
+            if (start.get("isInterrupting") or "true").strip().lower() == "false":
                 continue
-            signals = [d.get("signalRef") for d in self.find(start, "./bpmn:signalEventDefinition")]
-            thrown = {d.get("signalRef") for d in self.find(process, ".//bpmn:intermediateThrowEvent/"
-                                                            "bpmn:signalEventDefinition|.//bpmn:endEvent/"
-                                                            "bpmn:signalEventDefinition")}
-            if signals and all(s in thrown for s in signals):
+            if self._harmless_interruption(sub, start):
                 self.add(WARNING, "interrupting-event-subprocess", sub, "this event sub-process runs without "
-                         "interrupting the main flow; here the main flow triggers it itself, so the result is "
-                         "the same")
+                         "interrupting the main flow; here it is only triggered as the main flow ends, so "
+                         "the result is the same")
             else:
                 self.add(ERROR, "interrupting-event-subprocess", sub, "interrupting event sub-processes are "
-                         "not supported (the main flow would keep running); set the start event to "
-                         "non-interrupting or use a boundary event on a sub-process")
+                         "not supported (the main flow would keep running); untick 'Interrupting' on its "
+                         "start event, or put the main flow in a sub-process with a boundary event")
+
+    def _harmless_interruption(self, sub: etree._Element, start: etree._Element) -> bool:
+        """True when the trigger is thrown only where the main flow is ending anyway (see docstring)."""
+        scope = sub.getparent()
+        triggers = [(_local(d), d.get(_EVENT_TRIGGERS[_local(d)])) for d in start
+                    if _local(d) in _EVENT_TRIGGERS]
+        if len(triggers) != 1 or not triggers[0][1] or scope is None or self._concurrent(scope):
+            return False
+        kind, ref = triggers[0]
+        throws = [d.getparent() for d in _xpath(scope, f".//bpmn:{kind}[@{_EVENT_TRIGGERS[kind]}=$r]", r=ref)
+                  if _local(d.getparent()) in ("endEvent", "intermediateThrowEvent")
+                  and sub not in d.iterancestors()]
+        return bool(throws) and all(self._ends_after(t, scope) for t in throws)
+
+    def _concurrent(self, scope: etree._Element) -> bool:
+        if any(_xpath(scope, f"./bpmn:{kind}") for kind in _CONCURRENT):
+            return True
+        if _xpath(scope, "./bpmn:boundaryEvent[@cancelActivity='false']"):
+            return True
+        sources = Counter(f.get("sourceRef") for f in _xpath(scope, "./bpmn:sequenceFlow"))
+        return any(count > 1 for count in sources.values())
+
+    def _ends_after(self, throw: etree._Element, scope: etree._Element) -> bool:
+        if _local(throw) == "endEvent":
+            return True
+        targets = [self.ids.get(f.get("targetRef")) for f in _xpath(scope, "./bpmn:sequenceFlow[@sourceRef=$s]",
+                                                                   s=throw.get("id"))]
+        return all(t is not None and _plain_end(t) for t in targets)  # no flow at all: the path ends here
 
     def flows(self, process: etree._Element) -> None:
         outgoing: dict[str, list[etree._Element]] = {}
-        for flow in self.find(process, ".//bpmn:sequenceFlow"):
+        for flow in _xpath(process, ".//bpmn:sequenceFlow"):
             outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
         for source_id, flows in outgoing.items():
             source = self.ids.get(source_id)
             if source is None:
                 continue
             kind = _local(source)
-            conditional = [f for f in flows if self._condition(f) is not None]
             if kind in ("exclusiveGateway", "inclusiveGateway") and len(flows) > 1:
-                for flow in flows:
-                    if flow.get("id") != source.get("default") and not self._condition(flow):
-                        self.add(ERROR, "missing-condition", flow, f"flow '{flow.get('name') or flow.get('id')}'"
-                                 f" leaving gateway '{source.get('name') or source_id}' ({source_id}) has no "
-                                 "condition; give it one or make it the gateway's default flow")
+                self._gateway_conditions(source, flows)
             elif kind in ACTIVITIES + EVENTS:
-                if conditional:
-                    self.add(ERROR, "conditional-flow-from-task", conditional[0], "conditional sequence flows "
-                             "leaving a task are not supported; put an exclusive gateway after the task")
-                elif len(flows) > 1:
-                    self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave this "
-                             "element: they run in parallel (an implicit parallel split)")
+                self._activity_flows(source, flows)
 
-    @staticmethod
-    def _condition(flow: etree._Element) -> str | None:
-        cond = flow.find(f"{{{BPMN_NS}}}conditionExpression")
-        return None if cond is None else (cond.text or "").strip()
+    def _gateway_conditions(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
+        for flow in flows:
+            if flow.get("id") != gateway.get("default") and not _condition(flow):
+                self.add(ERROR, "missing-condition", flow, f"flow '{_label(flow)}' leaving gateway "
+                         f"'{_label(gateway)}' ({gateway.get('id')}) has no condition; give it a condition "
+                         "or make it the gateway's default flow")
+
+    def _activity_flows(self, source: etree._Element, flows: list[etree._Element]) -> None:
+        conditional = [f for f in flows if _condition(f) is not None]
+        if conditional:
+            self.add(ERROR, "conditional-flow-from-task", conditional[0], f"'{_label(source)}' has a "
+                     "conditional outgoing flow, which is not supported; put an exclusive gateway after it "
+                     "and move the conditions onto the gateway's flows")
+        elif len(flows) > 1:
+            self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave "
+                     f"'{_label(source)}': all of them run in parallel (an implicit parallel split); draw a "
+                     "parallel gateway to make that visible, or an exclusive gateway if only one should run")
 
     def timers(self, process: etree._Element) -> None:
-        for timer in self.find(process, ".//bpmn:timerEventDefinition"):
-            texts = [c for c in timer if _local(c) in ("timeDate", "timeDuration", "timeCycle")]
-            if not texts or not any((c.text or "").strip() for c in texts):
-                self.add(ERROR, "empty-timer", timer.getparent(), "the timer has no date, duration or cycle; "
-                         "enter one such as PT2H or P7D")
+        for timer in _xpath(process, ".//bpmn:timerEventDefinition"):
+            owner = timer.getparent()
+            specs = [(_local(c), (c.text or "").strip()) for c in timer
+                     if _local(c) in ("timeDate", "timeDuration", "timeCycle")]
+            if not specs or not all(text for _, text in specs):  # SpiffWorkflow takes the first one present
+                self.add(ERROR, "empty-timer", owner, f"timer '{_label(owner)}' has no date, duration or cycle; "
+                         "enter one in the modeler such as PT2H (2 hours) or P7D (7 days)")
                 continue
-            for c in texts:
-                text = (c.text or "").strip()
-                if _CRON.match(text) and not text.startswith(("${", "#{")):
-                    self.add(ERROR, "cron-timer", timer.getparent(), f"timer '{text}' is a cron expression; "
-                             "use an ISO 8601 cycle such as R/P1D")
-                elif "DateTime." in text or "Execution." in text:
-                    self.add(ERROR, "untranslatable-expression", timer.getparent(), f"timer '{text}' is not an "
-                             "expression govflow understands; use an ISO 8601 value or a date variable")
+            for kind, text in specs:
+                defect = timer_defect(text) or _literal_timer_defect(kind, text)
+                if defect is not None:
+                    self.add(ERROR, defect[0], owner, defect[1])
+
+    def parser_prerequisites(self, process: etree._Element) -> None:
+        """What SpiffWorkflow's parser needs to build the process at all (each one crashed it in a probe)."""
+        for mi in _xpath(process, ".//bpmn:multiInstanceLoopCharacteristics"):
+            self._multi_instance(mi)
+        for loop in _xpath(process, ".//bpmn:standardLoopCharacteristics"):
+            if not any((c.text or "").strip() for c in loop if _local(c) in ("loopMaximum", "loopCondition")):
+                self.add(ERROR, "loop-without-condition", loop.getparent(), f"loop '{_label(loop.getparent())}' "
+                         "has neither a loop condition nor a maximum; give it one so the loop can end")
+        for cancel in _xpath(process, ".//bpmn:boundaryEvent[bpmn:cancelEventDefinition]"):
+            host = self.ids.get(cancel.get("attachedToRef"))
+            if host is not None and _local(host) != "transaction":
+                self.add(ERROR, "cancel-outside-transaction", cancel, "a cancel boundary event can only sit on "
+                         "a transaction; use an error or signal boundary event here")
+        for sub in _xpath(process, ".//bpmn:subProcess|.//bpmn:transaction"):
+            if _xpath(sub, "./bpmn:startEvent") and not _xpath(sub, "./bpmn:endEvent"):  # empty: no-start-event
+                self.add(ERROR, "no-end-event", sub, f"sub-process '{_label(sub)}' has no end event; add one")
+        for cond in _xpath(process, ".//bpmn:conditionalEventDefinition"):
+            if not (cond.findtext(f"{{{BPMN_NS}}}condition") or "").strip():
+                self.add(ERROR, "missing-condition", cond.getparent(), f"conditional event "
+                         f"'{_label(cond.getparent())}' has no condition; enter one such as `amount > 1000`")
+        for call in _xpath(process, ".//bpmn:callActivity[not(normalize-space(@calledElement))]"):
+            self.add(ERROR, "dangling-reference", call, f"call activity '{_label(call)}' does not say which "
+                     "process to call; choose the called process in the modeler")
+        for ref in _xpath(process, ".//bpmn:dataInputAssociation/bpmn:sourceRef"
+                                   "|.//bpmn:dataOutputAssociation/bpmn:targetRef"):
+            self._data_reference(ref)
+        for ref in _xpath(process, ".//bpmn:dataObjectReference"):
+            if not self._data_object_in_scope(ref, ref.get("dataObjectRef")):
+                self.add(ERROR, "dangling-reference", ref, f"data object reference '{_label(ref)}' points to "
+                         f"'{ref.get('dataObjectRef')}', which is no data object of this process")
+        for definition in _xpath(process, ".//bpmn:*[@messageRef or @signalRef or @errorRef or @escalationRef]"):
+            self._typed_reference(definition)
+        for kind in ("message", "signal"):
+            for el in _xpath(process, f".//bpmn:{kind}EventDefinition[not(@{kind}Ref)]"):
+                self.add(ERROR, "dangling-reference", el.getparent(), f"{kind} event '{_label(el.getparent())}' "
+                         f"names no {kind}; choose the {kind} it sends or waits for")
+        for el in _xpath(process, ".//bpmn:eventDefinitionRef"):
+            self.add(ERROR, "event-definition-ref", el.getparent(), "the event uses a shared event definition "
+                     "(eventDefinitionRef), which SpiffWorkflow ignores; define the trigger inside the event")
+        for gateway in _xpath(process, ".//bpmn:eventBasedGateway"):
+            for target in (self.ids.get(f.get("targetRef")) for f in _xpath(process, ".//bpmn:sequenceFlow"
+                                                                               "[@sourceRef=$g]", g=gateway.get("id"))):
+                if target is not None and not (_local(target) == "receiveTask" or _xpath(
+                        target, "self::bpmn:intermediateCatchEvent[bpmn:*[contains(local-name(), 'EventDefinition')]]")):
+                    self.add(ERROR, "event-gateway-target", target, f"'{_label(target)}' follows the event-based "
+                             f"gateway '{_label(gateway)}' but waits for nothing; put a message, timer or signal "
+                             "catch event (or a receive task) after the gateway")
+        for el in _xpath(process, ".//bpmn:boundaryEvent[not(bpmn:*[contains(local-name(), 'EventDefinition')])]"):
+            self.add(ERROR, "boundary-without-trigger", el, f"boundary event '{_label(el)}' has no trigger; make "
+                     "it a timer, message, signal, error or escalation boundary event")
+        for el in _xpath(process, ".//bpmn:sequenceFlow|.//bpmn:boundaryEvent"):
+            refs = [self.ids.get(el.get(a)) for a in ("sourceRef", "targetRef", "attachedToRef") if el.get(a)]
+            if any(r is not None and _process_of(r) is not process for r in refs):
+                self.add(ERROR, "dangling-reference", el, f"'{_label(el)}' connects to an element of another pool; "
+                         "between pools use a message flow instead")
+        for el in _xpath(process, ".//bpmn:scriptTask/bpmn:script[normalize-space()]"):
+            try:
+                compile(el.text or "", "script", "exec")
+            except SyntaxError as exc:
+                self.add(ERROR, "script-syntax", el.getparent(), f"the script of '{_label(el.getparent())}' is not "
+                         f"valid Python (line {exc.lineno}: {exc.msg}); correct it before deploying")
+        for el in _xpath(process, ".//bpmn:adHocSubProcess"):
+            self.add(ERROR, "ad-hoc-subprocess", el, "ad-hoc sub-processes are experimental in SpiffWorkflow "
+                     "3.2.0 and fail at run time; model the tasks with an inclusive gateway instead")
+
+    def _multi_instance(self, mi: etree._Element) -> None:
+        task = mi.getparent()
+        given = [_local(c) for c in mi if _local(c) in ("loopCardinality", "loopDataInputRef")
+                 and (c.text or "").strip()]
+        if len(given) != 1:
+            self.add(ERROR, "multi-instance-input", task, f"multi-instance '{_label(task)}' needs exactly one "
+                     f"of a collection (loop input) or a number of instances (cardinality); it has {len(given)}")
+        io = task.find(f"{{{BPMN_NS}}}ioSpecification")
+        if io is None:
+            return
+        names = {d.get("name") for d in io if _local(d) in ("dataInput", "dataOutput")}
+        for tag in ("loopDataInputRef", "loopDataOutputRef"):
+            name = (mi.findtext(f"{{{BPMN_NS}}}{tag}") or "").strip()
+            if name and name not in names:
+                self.add(ERROR, "multi-instance-input", task, f"multi-instance '{_label(task)}' uses '{name}', "
+                         "which its input/output specification does not declare; add it there")
+
+    def _data_object_in_scope(self, el: etree._Element, object_id: str | None) -> bool:
+        return any(o.get("id") == object_id for scope in el.iterancestors()
+                   for o in scope if _local(o) == "dataObject")
+
+    def _data_reference(self, ref: etree._Element) -> None:
+        target = self.ids.get((ref.text or "").strip())
+        if target is not None and _local(target) == "dataObjectReference":
+            return  # its own dataObjectRef is checked on the reference
+        owner = ref.getparent().getparent()
+        self.add(ERROR, "dangling-reference", owner, f"'{_label(owner)}' reads or writes "
+                 f"'{(ref.text or '').strip()}', which is not a data object reference; connect it to a data object")
+
+    def _typed_reference(self, definition: etree._Element) -> None:
+        for attr, kind in (("messageRef", "message"), ("signalRef", "signal"), ("errorRef", "error"),
+                           ("escalationRef", "escalation")):
+            ref = definition.get(attr)
+            target = self.ids.get(ref) if ref else None
+            if target is not None and _local(target) != kind and _local(definition).endswith("EventDefinition"):
+                self.add(ERROR, "dangling-reference", definition.getparent(), f"{attr} '{ref}' names a "
+                         f"{_local(target)}, not a {kind}; choose a {kind} in the modeler")
+
+    def correlations(self) -> None:
+        """SpiffWorkflow reads correlation properties of the whole file before anything else."""
+        for prop in self.root.iterfind("bpmn:correlationProperty", NS):
+            if prop.find(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression") is None:
+                self.add(ERROR, "incomplete-correlation", prop, f"correlation property '{_label(prop)}' has no "
+                         "retrieval expression; say which message field holds the key, or delete it")
 
     def start_events(self, scope: etree._Element) -> None:
-        starts = self.find(scope, "./bpmn:startEvent")
-        if _local(scope) == "subProcess" and scope.get("triggeredByEvent") == "true":
+        kind = "process" if _local(scope) == "process" else "sub-process"
+        starts = _xpath(scope, "./bpmn:startEvent")
+        if kind == "sub-process" and len(starts) > 1:  # SpiffWorkflow builds sub-processes from one start
+            self.add(ERROR, "no-start-event", scope, f"sub-process '{_label(scope)}' has {len(starts)} start "
+                     "events; SpiffWorkflow needs exactly one in a sub-process")
             return
-        children = [c for c in scope if _local(c) in ACTIVITIES + EVENTS + ("endEvent",)]
-        if not starts and children:
-            self.add(ERROR, "no-start-event", scope, f"'{scope.get('name') or scope.get('id')}' has no start "
-                     "event; add one")
-        none_starts = [s for s in starts if not any(_local(c).endswith("EventDefinition") for c in s)]
-        if len(none_starts) > 1:
-            self.add(ERROR, "no-start-event", scope, f"'{scope.get('name') or scope.get('id')}' has "
-                     f"{len(none_starts)} plain start events; keep exactly one")
+        if _local(scope) == "subProcess" and scope.get("triggeredByEvent") == "true" and starts:
+            return
+        if not starts:
+            self.add(ERROR, "no-start-event", scope, f"{kind} '{_label(scope)}' has no start event; add one "
+                     "(an empty process or sub-process cannot run)")
+            return
+        plain = [s for s in starts if not any(_local(c).endswith("EventDefinition") for c in s)]
+        if len(plain) > 1:
+            self.add(ERROR, "no-start-event", scope, f"{kind} '{_label(scope)}' has {len(plain)} plain start "
+                     "events; keep exactly one (give the others a message or signal trigger)")
 
 
-def lint(tree: etree._ElementTree, filename: str) -> list[Problem]:
-    """Every problem found in the (already normalised) tree."""
-    return _Linter(tree.getroot(), filename).run()
+_TIMER_SHAPES = {"timeDate": ("a date such as '2026-01-31T09:00:00+01:00'", r"\d{4}-"),
+                 "timeDuration": ("a duration such as 'P7D' or 'PT2H'", r"P"),
+                 "timeCycle": ("a cycle such as 'R/P1D' or 'R3/PT1H'", r"R\d*/")}
 
 
-def errors_only(problems: Iterable[Problem]) -> list[Problem]:
-    return [p for p in problems if p.severity == ERROR]
+def _literal_timer_defect(kind: str, text: str) -> tuple[str, str] | None:
+    """A quoted timer is evaluated at run time; check now that it is the ISO 8601 value its kind needs."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None  # an expression: its value is only known at run time
+    wanted, prefix = _TIMER_SHAPES[kind]
+    if isinstance(value, str) and quote_timer(value) is not None and re.match(prefix, value):
+        return None
+    return "invalid-timer", f"timer value {text} is not {wanted} (ISO 8601); correct it in the modeler"
+
+
+def _process_of(el: etree._Element) -> etree._Element | None:
+    return next(el.iterancestors(f"{{{BPMN_NS}}}process"), None)
+
+
+def _plain_end(el: etree._Element) -> bool:
+    """An end event that throws nothing (or terminates): reaching it just ends the path."""
+    kinds = {_local(c) for c in el if _local(c).endswith("EventDefinition")}
+    return _local(el) == "endEvent" and kinds <= {"terminateEventDefinition"}
+
+
+def _condition(flow: etree._Element) -> str | None:
+    cond = flow.find(f"{{{BPMN_NS}}}conditionExpression")
+    return None if cond is None else (cond.text or "").strip()
