@@ -2,18 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
 
 from engine import audit, notify
 from engine import clock_schedule as sched
-from engine.clock import CHINA_TZ, as_utc
+from engine.clock import CHINA_TZ, as_utc, to_db
 from engine.errors import EngineError
 from engine.models import Clock, ClockPolicy, HumanTask, Instance, User
 from engine.org import find_user
 
 _TITLES = {sched.YELLOW: "【黄牌预警】", sched.RED: "【红牌超期】"}
+
+
+class ClockFacts(Protocol):
+    """What a warning message reads: a Clock, or a row snapshot the scheduler checks in bulk."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def instance_id(self) -> int | None: ...
+    @property
+    def task_id(self) -> str | None: ...
+    @property
+    def element_id(self) -> str | None: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def limit_days(self) -> int: ...
+    @property
+    def extended_days(self) -> int: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def provisional(self) -> bool: ...
+    @property
+    def responsible(self) -> str | None: ...
+    @property
+    def department_code(self) -> str | None: ...
+    @property
+    def legal_basis(self) -> str: ...
 
 
 def apply_level(session: Session, actor: str | None, now: datetime, clock: Clock, policy: ClockPolicy,
@@ -65,9 +100,14 @@ def _local(moment: datetime) -> str:
 
 
 def _message(session: Session, clock: Clock, policy: ClockPolicy, level: str) -> tuple[str, str]:
-    """Chinese subject and body; the body repeats the legal basis so the reader knows why it matters."""
     instance = session.get(Instance, clock.instance_id) if clock.instance_id else None
-    case = instance.title if instance is not None else f"督办事项 {clock.id}"
+    return compose_message(clock, policy, level, instance.title if instance is not None else None)
+
+
+def compose_message(clock: ClockFacts, policy: ClockPolicy, level: str, case_title: str | None) -> tuple[str, str]:
+    """Chinese subject and body; the body repeats the legal basis so the reader knows why it matters.
+    `case_title` is the title of the clock's instance, None when it has none."""
+    case = case_title if case_title is not None else f"督办事项 {clock.id}"
     state = "已超过办理时限" if level == sched.RED else "剩余办理时间不多"
     unit = "个工作日" if clock.unit == "wd" else "日"
     lines = [
@@ -79,8 +119,8 @@ def _message(session: Session, clock: Clock, policy: ClockPolicy, level: str) ->
         f"责任人：{clock.responsible or '未指定'}　部门：{clock.department_code or '未指定'}",
         f"依据：{clock.legal_basis}",
     ]
-    if instance is not None:
-        lines.append(f"案件编号：{instance.id}" + (f"　环节：{clock.element_id}" if clock.task_id else ""))
+    if case_title is not None:
+        lines.append(f"案件编号：{clock.instance_id}" + (f"　环节：{clock.element_id}" if clock.task_id else ""))
     return f"{_TITLES[level]}{case}：{policy.name}{state}", "\n".join(lines)
 
 
@@ -107,3 +147,81 @@ def expire(session: Session, now: datetime, clock: Clock, policy: ClockPolicy) -
                  element_id=clock.element_id,
                  detail={"clock_id": clock.id, "policy": clock.policy_code, "message": message,
                          "delivered": delivered, "problem": problem, "due_at": clock.due_at.isoformat()})
+
+
+@dataclass(frozen=True)
+class _Person:
+    username: str
+    email: str | None
+    boss: tuple[str, str | None] | None  # the active supervisor's username and e-mail
+
+
+def apply_levels(session: Session, now: datetime,
+                 checks: Sequence[tuple[Any, ClockPolicy, str]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """apply_level for many clocks at once: the same changes to each (clock, policy, level), with the
+    task holders, people and case titles read in one query each. Returns the audit_event and notification
+    rows to insert, in the order apply_level would have added them clock after clock."""
+    changes = []
+    for clock, policy, level in checks:
+        old = clock.warning_level or sched.NONE
+        clock.status = sched.STATUS_OF_LEVEL[level]
+        if level == old:
+            continue
+        clock.warning_level = level
+        changes.append((clock, policy, level, old, sched.RANK[level] > sched.RANK[old]))
+    escalating = [clock for clock, _, _, _, up in changes if up]
+    _follow_tasks(session, escalating)
+    people = _people(session, {clock.responsible for clock in escalating if clock.responsible})
+    titles = _titles(session, {clock.instance_id for clock in escalating if clock.instance_id})
+    events: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for clock, policy, level, old, up in changes:
+        person = people.get(clock.responsible) if up and clock.responsible else None
+        recipients = [] if person is None else [(person.username, person.email)] + (
+            [person.boss] if person.boss is not None else [])
+        events.append(dict(instance_id=clock.instance_id, task_id=clock.task_id, element_id=clock.element_id,
+                           actor=None, action="clock_level", at=to_db(now), opinion=None, changes={},
+                           detail={"clock_id": clock.id, "policy": clock.policy_code, "from": old, "to": level,
+                                   "notified": [username for username, _ in recipients]}))
+        if recipients:
+            subject, body = compose_message(clock, policy, level,
+                                            titles.get(clock.instance_id) if clock.instance_id else None)
+            for username, email in recipients:
+                notes += notify.notify_rows(now, username, email, subject, body, kind=f"clock_{level}",
+                                            instance_id=clock.instance_id, clock_id=clock.id)
+    return events, notes
+
+
+def _follow_tasks(session: Session, clocks: Sequence[Any]) -> None:
+    """_follow_task for many clocks with one query."""
+    ids = {clock.task_id for clock in clocks if clock.task_id}
+    if not ids:
+        return
+    holders = {row.id: row for row in session.execute(
+        select(HumanTask.id, HumanTask.status, HumanTask.assignee).where(HumanTask.id.in_(ids)))}
+    for clock in clocks:
+        row = holders.get(clock.task_id) if clock.task_id else None
+        if row is not None and row.status == "open" and row.assignee and row.assignee != clock.responsible:
+            clock.responsible = row.assignee
+
+
+def _people(session: Session, usernames: set[str]) -> dict[str, _Person]:
+    """_recipients' people for many usernames with one query (the supervisor joined in)."""
+    if not usernames:
+        return {}
+    boss = aliased(User)
+    rows = session.execute(select(User.id, User.username, User.email, User.supervisor_id, boss.id, boss.username,
+                                  boss.email, boss.active)
+                           .outerjoin(boss, boss.id == User.supervisor_id).where(User.username.in_(usernames)))
+    found = {}
+    for user_id, username, email, supervisor_id, boss_id, boss_name, boss_email, boss_active in rows:
+        keep = supervisor_id is not None and boss_id is not None and boss_id != user_id and boss_active
+        found[username] = _Person(username, email, (boss_name, boss_email) if keep else None)
+    return found
+
+
+def _titles(session: Session, instance_ids: set[int]) -> dict[int, str]:
+    if not instance_ids:
+        return {}
+    return {row.id: row.title for row in session.execute(select(Instance.id, Instance.title)
+                                                          .where(Instance.id.in_(instance_ids)))}

@@ -18,7 +18,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from engine.clock import CHINA_TZ, as_utc
 from engine.clock_policies import CALENDAR, SUPPLEMENT
@@ -30,6 +30,19 @@ RUNNING, PAUSED, WARNED, OVERDUE = "running", "paused", "warned", "overdue"
 STATUS_OF_LEVEL = {NONE: RUNNING, YELLOW: WARNED, RED: OVERDUE}
 # China dates against naive UTC columns: widen date filters by a day so no edge day is missed.
 DAY_SLACK = timedelta(days=1)
+
+
+class ClockTimes(Protocol):
+    """What level_at and next_check read: a Clock, or a row snapshot the scheduler checks in bulk."""
+
+    @property
+    def due_at(self) -> datetime: ...
+    @property
+    def warn_at(self) -> datetime | None: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def paused_since(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True)
@@ -113,7 +126,7 @@ def compute(calendar: Any, clock: Clock, policy: ClockPolicy, pauses: Sequence[C
     return Schedule(start, excluded, total, due.date, naive(due.due_at), warn_at, bool(due.provisional))
 
 
-def level_at(clock: Clock, now: datetime) -> str:
+def level_at(clock: ClockTimes, now: datetime) -> str:
     """Red from due_at (the end of the last day) on, yellow from warn_at on, else none."""
     moment = naive(now)
     if moment >= clock.due_at:
@@ -123,7 +136,7 @@ def level_at(clock: Clock, now: datetime) -> str:
     return NONE
 
 
-def next_check(clock: Clock, policy: ClockPolicy, now: datetime) -> datetime | None:
+def next_check(clock: ClockTimes, policy: ClockPolicy, now: datetime) -> datetime | None:
     """The next moment the level can change; an overdue clock with an expiry action stays due."""
     if not clock.active or clock.paused_since is not None:
         return None

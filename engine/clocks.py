@@ -6,10 +6,13 @@ level; `check_clock` is the one entry point the scheduler calls for rows whose n
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from engine import audit, clock_alerts, workdays
@@ -17,12 +20,13 @@ from engine import clock_schedule as sched
 from engine.clock import to_db
 from engine.clock_policies import CALENDAR, DUBAN, check_reason, get_policy, seed_policies
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import Clock, ClockExtension, ClockPause, ClockPolicy
+from engine.models import AuditEvent, Clock, ClockExtension, ClockPause, ClockPolicy, Notification
 from engine.org import find_user
 
 FINISHED_ON_TIME, FINISHED_LATE, CANCELLED, EXPIRED = "finished_on_time", "finished_late", "cancelled", "expired"
 __all__ = ["seed_policies", "start_clock", "pause_clock", "resume_clock", "extend_clock", "set_deadline",
-           "finish_clock", "cancel_clock", "check_clock", "due_clock_ids", "list_clocks", "get_clock",
+           "finish_clock", "cancel_clock", "check_clock", "DueClock", "select_due", "load_due", "load_policies", "needs_check_clock",
+           "check_due_clocks", "due_clock_ids", "list_clocks", "get_clock",
            "recompute", "recompute_for_dates"]
 
 
@@ -243,6 +247,158 @@ def check_clock(session: Session, now: datetime, clock_id: int) -> Clock:
     clock.next_check_at = sched.next_check(clock, policy, now) if clock.active else None
     session.flush()
     return clock
+
+
+@dataclass
+class DueClock:
+    """A claimed clock row as the set-based check reads and changes it (check_due_clocks)."""
+
+    id: int
+    instance_id: int | None
+    task_id: str | None
+    element_id: str | None
+    policy_code: str
+    legal_basis: str
+    unit: str
+    limit_days: int
+    extended_days: int
+    started_at: datetime
+    due_at: datetime
+    warn_at: datetime | None
+    provisional: bool
+    status: str
+    warning_level: str
+    active: bool
+    next_check_at: datetime | None
+    paused_since: datetime | None
+    responsible: str | None
+    department_code: str | None
+    lock_version: int
+    loaded: tuple[Any, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.loaded = self.written()
+
+    def written(self) -> tuple[Any, ...]:
+        """The columns a check may change (as check_clock's flush would write them)."""
+        return self.status, self.warning_level, self.responsible, self.next_check_at
+
+
+_DUE_COLUMNS = [f.name for f in fields(DueClock) if f.init]
+
+
+def select_due() -> Select[Any]:
+    """SELECT of the columns a DueClock holds (rows, not ORM objects: nothing to flush one by one)."""
+    table = Clock.__table__
+    return select(*(table.c[name] for name in _DUE_COLUMNS))
+
+
+def load_due(session: Session, clock_ids: Iterable[int]) -> dict[int, DueClock]:
+    """The clocks to check, by id, with one query."""
+    rows = session.execute(select_due().where(Clock.__table__.c.id.in_(list(clock_ids)))).all()
+    return {row[0]: DueClock(*row) for row in rows}
+
+
+def load_policies(session: Session, codes: Iterable[str]) -> dict[str, ClockPolicy]:
+    """Policies by code with one query."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return {p.code: p for p in session.scalars(select(ClockPolicy).where(ClockPolicy.code.in_(wanted)))}
+
+
+def needs_check_clock(clock: DueClock | None, policy: ClockPolicy | None, now: datetime) -> bool:
+    """Clocks the set-based check leaves to check_clock: a missing clock or policy (check_clock reports
+    it), and an overdue clock whose policy has an expiry action (it delivers a BPMN message)."""
+    if clock is None or policy is None:
+        return True
+    return (clock.active and clock.paused_since is None and bool(policy.on_expiry)
+            and sched.level_at(clock, now) == sched.RED)
+
+
+def check_due_clocks(session: Session, now: datetime, due: Sequence[DueClock],
+                     policies: dict[str, ClockPolicy]) -> None:
+    """check_clock for many clocks at once, none of which needs_check_clock: the same levels, statuses,
+    next checks, audit events and notifications, written with one executemany UPDATE and one INSERT per
+    table. Raises (having written nothing the caller's savepoint cannot undo) if a row changed meanwhile."""
+    checks = []
+    for clock in due:
+        if not clock.active or clock.paused_since is not None:
+            clock.next_check_at = None
+            continue
+        policy = policies[clock.policy_code]
+        checks.append((clock, policy, sched.level_at(clock, now)))
+    events, notes = clock_alerts.apply_levels(session, now, checks)
+    for clock, policy, _ in checks:
+        clock.next_check_at = sched.next_check(clock, policy, now)
+    _write_clocks(session, [clock for clock in due if clock.written() != clock.loaded])
+    insert_rows(session, cast(Table, AuditEvent.__table__), events)
+    insert_rows(session, cast(Table, Notification.__table__), notes)
+
+
+def _write_clocks(session: Session, changed: list[DueClock]) -> None:
+    """The changed rows with the version check the ORM would do: on PostgreSQL one UPDATE joined to the
+    new values passed as arrays (psycopg2's executemany is one round trip per row), else an executemany."""
+    if not changed:
+        return
+    table = cast(Table, Clock.__table__)
+    rows = [{"id": c.id, "old_version": c.lock_version, "status": c.status, "warning_level": c.warning_level,
+             "responsible": c.responsible, "next_check_at": c.next_check_at, "lock_version": c.lock_version + 1}
+            for c in changed]
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        columns = [table.c[name] if name != "old_version" else table.c.lock_version for name in rows[0]]
+        values, params = _unnest(dialect, list(rows[0]), columns, rows)
+        result = session.execute(text(
+            f"UPDATE {table.name} SET status = v.status, warning_level = v.warning_level, "
+            "responsible = v.responsible, next_check_at = v.next_check_at, lock_version = v.lock_version "
+            f"FROM {values} WHERE {table.name}.id = v.id AND {table.name}.lock_version = v.old_version "
+            # The ids again, so the planner reads the rows by key instead of hashing the whole table.
+            f"AND {table.name}.id = ANY(CAST(:p0 AS BIGINT[]))"), params)
+    else:
+        result = session.execute(
+            update(table).where(table.c.id == bindparam("b_id"), table.c.lock_version == bindparam("b_old_version"))
+            .values({name: bindparam(f"b_{name}") for name in rows[0] if name not in ("id", "old_version")}),
+            [{f"b_{name}": value for name, value in row.items()} for row in rows])
+    written = int(getattr(result, "rowcount", -1))
+    if dialect.supports_sane_multi_rowcount or dialect.name == "postgresql":
+        if written != len(rows):
+            raise Conflict(f"{len(rows) - written} of {len(rows)} clocks changed while they were checked")
+    for clock in changed:
+        clock.lock_version += 1
+        clock.loaded = clock.written()
+
+
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys) in their order: on PostgreSQL one INSERT ... SELECT from
+    arrays, else SQLAlchemy's multi-row INSERT."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "postgresql":
+        session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    values, params = _unnest(dialect, names, [table.c[name] for name in names], rows)
+    listed = ", ".join(names)
+    session.execute(text(f"INSERT INTO {table.name} ({listed}) SELECT {listed} FROM {values} ORDER BY v.ord"),
+                    params)
+
+
+def _unnest(dialect: Any, names: list[str], columns: list[Any], rows: list[dict[str, Any]]) -> tuple[str, dict]:
+    """`unnest(CAST(:p0 AS type[]), ...) WITH ORDINALITY AS v(name, ..., ord)` and its array parameters.
+    Values go through each column type's bind processor (JSON becomes its text, as the ORM writes it);
+    the array types carry no length, so an over-long value fails on assignment as in a plain INSERT."""
+    casts, params = [], {}
+    for n, (name, column) in enumerate(zip(names, columns, strict=True)):
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        raw = [row[name] for row in rows]
+        params[f"p{n}"] = [process(v) for v in raw] if process is not None else raw
+        casts.append(f"CAST(:p{n} AS {_LENGTH.sub('', column.type.compile(dialect=dialect))}[])")
+    return f"unnest({', '.join(casts)}) WITH ORDINALITY AS v({', '.join(names)}, ord)", params
+
+
+_LENGTH = re.compile(r"\(\d+\)")
 
 
 def due_clock_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:

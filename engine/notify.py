@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -56,27 +57,43 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
+def outbox_values(now: datetime, recipient: str, channel: str, subject: str, body: str, *, kind: str = "info",
+                  instance_id: int | None = None, clock_id: int | None = None) -> dict[str, Any]:
+    """The column values of one outbox row (enqueue adds it as an object, bulk writers insert it)."""
+    stamp = to_db(now)
+    return {"recipient": recipient, "channel": channel, "subject": subject[:500], "body": body, "kind": kind,
+            "instance_id": instance_id, "clock_id": clock_id, "created_at": stamp,
+            "status": SENT if channel == INAPP else PENDING, "attempts": 0,
+            "sent_at": stamp if channel == INAPP else None,
+            "next_attempt_at": None if channel == INAPP else stamp}
+
+
 def enqueue(session: Session, now: datetime, recipient: str, channel: str, subject: str, body: str, *,
             kind: str = "info", instance_id: int | None = None, clock_id: int | None = None) -> Notification:
     """One outbox row; in-app rows are delivered by being there, e-mails wait for send_pending."""
-    row = Notification(recipient=recipient, channel=channel, subject=subject[:500], body=body, kind=kind,
-                       instance_id=instance_id, clock_id=clock_id, created_at=to_db(now),
-                       status=SENT if channel == INAPP else PENDING, attempts=0,
-                       sent_at=to_db(now) if channel == INAPP else None,
-                       next_attempt_at=None if channel == INAPP else to_db(now))
+    row = Notification(**outbox_values(now, recipient, channel, subject, body, kind=kind, instance_id=instance_id,
+                                       clock_id=clock_id))
     session.add(row)
     return row
+
+
+def user_channels(username: str, email: str | None) -> list[tuple[str, str]]:
+    """(recipient, channel) pairs for one user: in-app always, e-mail too when the user has an address."""
+    return [(username, INAPP), (email, EMAIL)] if email else [(username, INAPP)]
 
 
 def notify_user(session: Session, now: datetime, user: User, subject: str, body: str, *, kind: str = "info",
                 instance_id: int | None = None, clock_id: int | None = None) -> list[Notification]:
     """In-app always; e-mail too when the user has an address."""
-    rows = [enqueue(session, now, user.username, INAPP, subject, body, kind=kind, instance_id=instance_id,
-                    clock_id=clock_id)]
-    if user.email:
-        rows.append(enqueue(session, now, user.email, EMAIL, subject, body, kind=kind,
-                            instance_id=instance_id, clock_id=clock_id))
-    return rows
+    return [enqueue(session, now, recipient, channel, subject, body, kind=kind, instance_id=instance_id,
+                    clock_id=clock_id) for recipient, channel in user_channels(user.username, user.email)]
+
+
+def notify_rows(now: datetime, username: str, email: str | None, subject: str, body: str, *, kind: str = "info",
+                instance_id: int | None = None, clock_id: int | None = None) -> list[dict[str, Any]]:
+    """What notify_user adds, as column values for one bulk INSERT (the scheduler's set-based check)."""
+    return [outbox_values(now, recipient, channel, subject, body, kind=kind, instance_id=instance_id,
+                          clock_id=clock_id) for recipient, channel in user_channels(username, email)]
 
 
 def send_pending(session: Session, now: datetime, smtp_settings: SmtpSettings, limit: int = 100) -> SendReport:

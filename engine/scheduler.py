@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import clocks, instances
 from engine.clock import to_db
 from engine.errors import EngineError
-from engine.models import Clock, Instance
+from engine.models import Clock, ClockPolicy, Instance
 
 log = logging.getLogger("govflow.scheduler")
 BATCH = 100
@@ -41,16 +42,26 @@ class TickReport:
         return len(self.clocks) + len(self.timers)
 
 
-def _claim(session: Session, query: Any) -> list[int]:
+def _locked(session: Session, query: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=query.columns_clause_froms[0])
-    return list(session.scalars(query))
+    return query
+
+
+def _claim(session: Session, query: Any) -> list[int]:
+    return list(session.scalars(_locked(session, query)))
 
 
 def claim_clocks(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
     """Active clocks whose next check has come, earliest first, locked for this transaction."""
     return _claim(session, select(Clock.id).where(Clock.active.is_(True), Clock.next_check_at <= to_db(now))
                   .order_by(Clock.next_check_at).limit(limit))
+
+
+def claim_due_clocks(session: Session, now: datetime, limit: int = BATCH) -> list[clocks.DueClock]:
+    """claim_clocks (the same rows, order and locks) returning the rows the set-based check reads."""
+    return [clocks.DueClock(*row) for row in session.execute(_locked(session, clocks.select_due().where(
+        Clock.active.is_(True), Clock.next_check_at <= to_db(now)).order_by(Clock.next_check_at).limit(limit)))]
 
 
 def claim_timers(session: Session, now: datetime, limit: int = BATCH) -> list[int]:
@@ -67,15 +78,73 @@ def _run_batch(sessions: sessionmaker[Session], now: datetime, claim: Callable[.
     with sessions.begin() as session:
         ids = claim(session, now, batch)
         for item in ids:
-            try:
-                with session.begin_nested():
-                    act(session, now, item)
-                done.append(item)
-            except EngineError as exc:
-                report.failed.append((kind, item, str(exc)))
-                log.warning("%s %s failed: %s", kind, item, exc)
-                _defer(session, kind, item, now)
+            _act_one(session, now, act, kind, item, done, report)
     return len(ids)
+
+
+def _act_one(session: Session, now: datetime, act: Callable[[Session, datetime, int], Any], kind: str,
+             item: int, done: list[int], report: TickReport) -> None:
+    try:
+        with session.begin_nested():
+            act(session, now, item)
+        done.append(item)
+    except EngineError as exc:
+        report.failed.append((kind, item, str(exc)))
+        log.warning("%s %s failed: %s", kind, item, exc)
+        _defer(session, kind, item, now)
+
+
+def _run_clock_batch(sessions: sessionmaker[Session], now: datetime, report: TickReport, batch: int) -> int:
+    """Claim one batch of clocks and check them set-based (clocks.check_due_clocks), in claim order.
+
+    Clocks whose expiry action fires (they deliver a BPMN message) and clocks without a known policy go
+    through check_clock one by one, each in its savepoint; the clocks after such a one are read again, as
+    it may have changed them. If a set-based step fails, its clocks are checked one by one instead."""
+    with sessions.begin() as session:
+        claimed = claim_due_clocks(session, now, batch)
+        pending = [clock.id for clock in claimed]
+        due: dict[int, clocks.DueClock] | None = {clock.id: clock for clock in claimed}
+        policies: dict[str, ClockPolicy] = {}
+        while pending:
+            if due is None:
+                due = clocks.load_due(session, pending)
+            policies.update(clocks.load_policies(session, {c.policy_code for c in due.values()} - set(policies)))
+            bulk = []
+            for item in pending:
+                clock = due.get(item)
+                if clocks.needs_check_clock(clock, policies.get(clock.policy_code) if clock else None, now):
+                    break
+                assert clock is not None
+                bulk.append(clock)
+            if bulk:
+                _check_set(session, now, bulk, policies, report)
+            single = 0
+            for item in pending[len(bulk):]:
+                clock = due.get(item)
+                if single and not clocks.needs_check_clock(
+                        clock, policies.get(clock.policy_code) if clock else None, now):
+                    break  # read again: the checks just made may have finished or changed it
+                _act_one(session, now, clocks.check_clock, "clock", item, report.clocks, report)
+                single += 1
+            pending, due = pending[len(bulk) + single:], None
+    return len(claimed)
+
+
+def _check_set(session: Session, now: datetime, bulk: list[clocks.DueClock], policies: dict[str, ClockPolicy],
+               report: TickReport) -> None:
+    try:
+        with session.begin_nested():
+            clocks.check_due_clocks(session, now, bulk, policies)
+    except (EngineError, SQLAlchemyError) as exc:
+        log.warning("set-based check of %d clocks failed (%s); checking them one by one", len(bulk), exc)
+        for clock in bulk:
+            _act_one(session, now, clocks.check_clock, "clock", clock.id, report.clocks, report)
+        return
+    report.clocks.extend(clock.id for clock in bulk)
+    # Clock objects an earlier check_clock loaded are older than the rows just written.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Clock):
+            session.expire(obj)
 
 
 def _defer(session: Session, kind: str, item: int, now: datetime) -> None:
@@ -98,7 +167,7 @@ def tick(sessions: sessionmaker[Session], now: datetime, batch: int = BATCH, max
     """Fire everything due at `now` (clock checks, then BPMN timers), batch by batch."""
     report = TickReport()
     for _ in range(max_batches):
-        if not _run_batch(sessions, now, claim_clocks, clocks.check_clock, "clock", report.clocks, report, batch):
+        if not _run_clock_batch(sessions, now, report, batch):
             break
     for _ in range(max_batches):
         if not _run_batch(sessions, now, claim_timers, instances.fire_timers, "timer", report.timers, report,
