@@ -12,8 +12,8 @@
 # Durability settings (fsync, synchronous_commit) stay at their defaults: benchmarks measure them.
 set -euo pipefail
 
-root_key="$(cd "$(dirname "$0")/.." && pwd | cksum | cut -d' ' -f1)"
-state_file="${GOVFLOW_PG_STATE:-${TMPDIR:-/tmp}/govflow-pg-$root_key.state}"
+# shellcheck source=scripts/pg-common.sh
+source "$(dirname "$0")/pg-common.sh"
 
 say() { echo "pg-start: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -24,18 +24,6 @@ if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
   die "PostgreSQL is not installed (apt-get install postgresql, or run scripts/test-all.sh as root)"
 fi
 
-# PostgreSQL refuses to run as root: as root, run its programs as the postgres system user, from /
-# so that a working directory postgres cannot enter causes no warnings.
-as_pg() {
-  if [ "$(id -u)" != 0 ]; then
-    "$@"
-  elif command -v runuser >/dev/null; then
-    (cd / && runuser -u postgres -- "$@")
-  else
-    # shellcheck disable=SC2016  # $0 and $@ are expanded by the inner shell
-    (cd / && su postgres -s /bin/sh -c 'exec "$0" "$@"' -- "$@")
-  fi
-}
 
 is_running() {  # $1 = data directory
   [ -f "$1/postmaster.pid" ] && as_pg "$bindir/pg_ctl" -D "$1" status >/dev/null 2>&1

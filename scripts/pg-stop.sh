@@ -4,8 +4,8 @@
 #   GOVFLOW_PG_STATE  the state file (default: the same per-checkout file pg-start.sh uses)
 set -euo pipefail
 
-root_key="$(cd "$(dirname "$0")/.." && pwd | cksum | cut -d' ' -f1)"
-state_file="${GOVFLOW_PG_STATE:-${TMPDIR:-/tmp}/govflow-pg-$root_key.state}"
+# shellcheck source=scripts/pg-common.sh
+source "$(dirname "$0")/pg-common.sh"
 
 say() { echo "pg-stop: $*" >&2; }
 
@@ -19,16 +19,6 @@ if [ -n "$datadir" ] && [ -d "$datadir" ]; then
   [ -x "$bindir/pg_ctl" ] ||
     bindir="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -type d -name bin 2>/dev/null | sort -V | tail -n 1)"
 
-  as_pg() {  # PostgreSQL's programs refuse to run as root
-    if [ "$(id -u)" != 0 ]; then
-      "$@"
-    elif command -v runuser >/dev/null; then
-      (cd / && runuser -u postgres -- "$@")
-    else
-      # shellcheck disable=SC2016  # $0 and $@ are expanded by the inner shell
-      (cd / && su postgres -s /bin/sh -c 'exec "$0" "$@"' -- "$@")
-    fi
-  }
 
   if [ -f "$datadir/postmaster.pid" ] && [ -x "$bindir/pg_ctl" ]; then
     as_pg "$bindir/pg_ctl" -D "$datadir" -m fast -w -t 60 stop >/dev/null ||
