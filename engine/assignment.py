@@ -14,6 +14,7 @@ from engine.dialects import UntranslatableExpression, translate_expression
 
 Evaluate = Callable[[str, dict[str, Any]], Any]
 _EXPRESSION_MARK = re.compile(r"[$#]\{|^=")
+_EMBEDDED = re.compile(r"[$#]\{[^{}]*\}")
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -60,6 +61,9 @@ def _value(raw: Any, context: dict[str, Any], evaluate: Evaluate, notes: list[st
     """Literal text stays as is; `${...}`/`#{...}`/`=...` is evaluated against the task data."""
     if not isinstance(raw, str) or not _EXPRESSION_MARK.search(raw):
         return raw
+    pieces = _EMBEDDED.findall(raw)
+    if pieces and raw.strip() not in pieces:
+        return _composite(raw, context, evaluate, notes)
     try:
         return evaluate(translate_expression(raw, boolean=False), context)
     except UntranslatableExpression as exc:
@@ -67,6 +71,20 @@ def _value(raw: Any, context: dict[str, Any], evaluate: Evaluate, notes: list[st
     except Exception as exc:  # a missing variable must not stop the instance
         notes.append(f"cannot evaluate '{raw}': {exc}")
     return None
+
+
+def _composite(raw: str, context: dict[str, Any], evaluate: Evaluate, notes: list[str]) -> Any:
+    """`${dept}_clerk`: each expression is evaluated and the pieces joined (JUEL's composite expressions)."""
+    failed = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal failed
+        value = _value(match.group(0), context, evaluate, notes)
+        failed = failed or value is None
+        return "" if value is None else str(value)
+
+    text = _EMBEDDED.sub(one, raw)
+    return None if failed else text
 
 
 def _as_text(value: Any) -> str | None:

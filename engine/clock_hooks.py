@@ -5,7 +5,10 @@ Conventions (camunda:properties or spiffworkflow:properties):
   finishes it on time or late, a cancelled one (send back, boundary event) cancels it;
 - user task property `clock_due` (督办 only): an ISO date, or the name of a case variable holding one;
 - start event property `case_clock` = policy code: a case clock starts with the instance and finishes
-  when the instance ends.
+  when the instance ends;
+- user task properties acting on the case clocks: `clock_start` = policy (starts one when the task
+  completes), `clock_finish` = policies (finishes running ones when the task completes), `clock_pause`
+  = reason (pauses the running ones while the task is open, e.g. waiting for 补正 materials).
 A process declaring none of these costs nothing: the declarations are read once per spec object.
 """
 
@@ -27,6 +30,7 @@ from engine.models import Clock, Department, Group, HumanTask, Instance
 from engine.org import find_user
 
 CLOCK, CASE_CLOCK, CLOCK_DUE = "clock", "case_clock", "clock_due"
+CLOCK_START, CLOCK_FINISH, CLOCK_PAUSE = "clock_start", "clock_finish", "clock_pause"
 _LIVE = ("running", "suspended")
 
 
@@ -79,9 +83,13 @@ def sync(session: Session, instance: Instance, wf: runtime.Workflow, now: dateti
     starting = [(row, task) for row, task in opened if element_properties(task.extensions).get(CLOCK)]
     closing = [row for row in closed if row.element_id in info.step_elements]
     new_case = info.case_policy is not None and instance.lock_version == 1
-    if not (ended or starting or closing or new_case):
+    pausing = [row for row, task in opened if element_properties(task.extensions).get(CLOCK_PAUSE)]
+    acting = [row for row in closed if set(_row_properties(row)) & {CLOCK_START, CLOCK_FINISH, CLOCK_PAUSE}]
+    if not (ended or starting or closing or new_case or pausing or acting):
         return
     existing = _clocks_of(session, instance)
+    if acting or pausing:
+        existing += _case_actions(session, instance, now, existing, acting, pausing)
     if new_case and not any(c.task_id is None and c.element_id == info.case_element for c in existing):
         _start_case_clock(session, instance, now, info)
     for row, task in starting:
@@ -95,6 +103,47 @@ def sync(session: Session, instance: Instance, wf: runtime.Workflow, now: dateti
         for clock in existing:
             if clock.active:
                 clocks.finish_clock(session, None, now, clock, cancelled=instance.status != "completed")
+
+
+def _row_properties(row: HumanTask) -> dict[str, Any]:
+    return dict((row.properties or {}).get("bpmn_properties") or {})
+
+
+def _case_actions(session: Session, instance: Instance, now: datetime, existing: list[Clock],
+                  closed: list[HumanTask], opened: list[HumanTask]) -> list[Clock]:
+    """Resume, finish and start case clocks as tasks close, then pause them as tasks open; returns new clocks."""
+    case = [c for c in existing if c.task_id is None and c.active]
+    for row in closed:
+        props = _row_properties(row)
+        if props.get(CLOCK_PAUSE):
+            for clock in case:
+                if clock.active and clock.paused_since is not None:
+                    clocks.resume_clock(session, row.completed_by, now, clock.id)
+        if row.status != "completed":
+            continue
+        finishing = {p.strip() for p in str(props.get(CLOCK_FINISH) or "").split(",") if p.strip()}
+        for clock in case:
+            if clock.active and clock.policy_code in finishing:
+                clocks.finish_clock(session, row.completed_by, now, clock)
+        policy = str(props.get(CLOCK_START) or "").strip()
+        if policy and not any(c.active and c.policy_code == policy for c in case):
+            user = find_user(session, row.completed_by) if row.completed_by else None
+            dept = user.department.code if user is not None and user.department is not None else None
+            _guarded_start(session, instance, now, policy, None, row.element_id, row.completed_by, dept, None)
+            session.flush()
+            case = [c for c in _clocks_of(session, instance) if c.task_id is None and c.active]
+    for row in opened:
+        reason = str(_row_properties(row).get(CLOCK_PAUSE) or "").strip()
+        for clock in case:
+            if clock.active and clock.paused_since is None:
+                try:
+                    clocks.pause_clock(session, None, now, clock.id, reason, note=row.name)
+                except EngineError as exc:
+                    audit.record(session, "clock_skipped", None, now, instance_id=instance.id, task_id=row.id,
+                                 element_id=row.element_id, detail={"policy": clock.policy_code,
+                                                                    "reason": str(exc)})
+    known = {c.id for c in existing}
+    return [c for c in case if c.id not in known]
 
 
 def _clocks_of(session: Session, instance: Instance) -> list[Clock]:

@@ -16,7 +16,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, definitions, projections
+from engine import audit, definitions, projections, services
 from engine.bpmn import runtime
 from engine.bpmn.sandbox import make_script_engine
 from engine.bpmn.serializer import serializer
@@ -168,7 +168,7 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
     session.flush()
     audit.record(session, "start", actor, now, instance_id=inst.id,
                  detail={"process_id": process_id, "version": pv.version}, changes=audit.diff({}, data))
-    _save(session, Loaded(inst, wf, engine), now, state=state)
+    _save(session, Loaded(inst, wf, engine), now, state=state, actor=actor)
     return inst
 
 
@@ -191,10 +191,14 @@ def load(session: Session, inst: Instance, now: datetime) -> Loaded:
 
 
 def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] | None = None,
-          state: str | None = None) -> None:
-    """Write state, status, timer index and task projection in the caller's transaction
-    (`state`: the workflow already serialized, when the caller has just done that)."""
+          state: str | None = None, actor: str | None = None) -> None:
+    """Run built-in service steps, then write state, status, timer index and task projection in the
+    caller's transaction (`state`: the workflow already serialized, when the caller has just done that)."""
     inst, wf = loaded.instance, loaded.wf
+    if actor is None and done:
+        actor = next(iter(done.values()))
+    if services.run_pending(session, inst, wf, now, actor):
+        state = None
     inst.state = serializer().dump(wf) if state is None else state
     if inst.status == RUNNING and runtime.is_completed(wf):
         inst.status = COMPLETED

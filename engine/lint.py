@@ -105,9 +105,27 @@ class _Linter:
             self.flows(process)
             self.timers(process)
             self.parser_prerequisites(process)
+            self.govflow_properties(process)
             for scope in [process, *_xpath(process, ".//bpmn:subProcess|.//bpmn:transaction")]:
                 self.start_events(scope)
         return self.problems
+
+    def govflow_properties(self, process: etree._Element) -> None:
+        """Properties the engine acts on must name something it knows, or the case would stall at run time."""
+        from engine import services
+        from engine.clock_policies import PAUSE_REASONS
+
+        for prop in process.iter():
+            if not isinstance(prop.tag, str) or etree.QName(prop).localname != "property":
+                continue
+            name, value = prop.get("name"), (prop.get("value") or "").strip()
+            owner = _owner_element(prop)
+            if name == "service" and value not in services.names():
+                self.add(ERROR, "unknown-service", owner, f"service '{value}' is not a built-in service; "
+                         f"use one of: {', '.join(services.names())}")
+            elif name == "clock_pause" and value not in PAUSE_REASONS:
+                self.add(ERROR, "clock-pause-reason", owner, f"clock_pause '{value}' is not time the law "
+                         f"excludes; use one of: {'、'.join(PAUSE_REASONS)}")
 
     def duplicate_ids(self) -> None:
         """Ids must be unique (vendor form fields reuse ids legitimately, so only BPMN elements count)."""
@@ -404,6 +422,14 @@ def _literal_timer_defect(kind: str, text: str) -> tuple[str, str] | None:
     if isinstance(value, str) and quote_timer(value) is not None and re.match(prefix, value):
         return None
     return "invalid-timer", f"timer value {text} is not {wanted} (ISO 8601); correct it in the modeler"
+
+
+def _owner_element(el: etree._Element) -> etree._Element:
+    """The BPMN element a vendor property belongs to (its nearest ancestor with an id)."""
+    for ancestor in el.iterancestors():
+        if ancestor.get("id") and etree.QName(ancestor).namespace == BPMN_NS:
+            return ancestor
+    return el
 
 
 def _process_of(el: etree._Element) -> etree._Element | None:

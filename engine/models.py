@@ -334,3 +334,7 @@ class CalendarYear(Base):
     region: Mapped[str] = mapped_column(String(32), primary_key=True, default="")
     status: Mapped[str] = mapped_column(String(12))  # official provisional
     note: Mapped[str | None] = mapped_column(Text)
+
+
+# The process-specific tables share this metadata (imported last: they subclass Base).
+from engine import models_gov  # noqa: E402,F401

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from engine import audit, instances
+from engine import audit, deputies, instances
 from engine.bpmn import runtime
 from engine.clock import to_db
 from engine.errors import Conflict, Forbidden, NotFound
@@ -69,23 +69,32 @@ def list_open(session: Session, username: str | None = None, limit: int = 500) -
 
 
 def _open_row(session: Session, task_id: str, actor: str | None) -> HumanTask:
+    return _open_row_for(session, task_id, actor, None)[0]
+
+
+def _open_row_for(session: Session, task_id: str, actor: str | None,
+                  now: datetime | None) -> tuple[HumanTask, str | None]:
+    """The open task and, when the actor works it as someone's authorised deputy, that person."""
     row = get(session, task_id)
     if row.status != OPEN:
         who = f" by {row.completed_by}" if row.completed_by else ""
         raise Conflict(f"task {task_id} is no longer open: it was {row.status}{who}")
-    if not may_work(session, row, actor):
+    if may_work(session, row, actor):
+        return row, None
+    principal = deputies.acting_for(session, row, actor, now, may_work) if now is not None else None
+    if principal is None:
         if row.claimed_at is not None and row.assignee != actor and _is_candidate(session, row, actor):
             raise Conflict(f"task {task_id} ({row.name}) was claimed by {row.assignee} first")
         raise Forbidden(f"{actor or 'anonymous'} may not work task {task_id} ({row.name}); "
                         "it belongs to its assignee or candidates")
-    return row
+    return row, principal
 
 
 def claim(session: Session, actor: str, now: datetime, task_id: str) -> HumanTask:
     """Take an unassigned task; a concurrent claim by someone else gets a conflict."""
-    row = _open_row(session, task_id, actor)
+    row, principal = _open_row_for(session, task_id, actor, now)
     instances.require_running(instances.get(session, row.instance_id))
-    if row.assignee == actor:
+    if row.assignee == actor or (principal and row.assignee == principal):
         return row
     result = session.execute(update(HumanTask).where(
         HumanTask.id == task_id, HumanTask.status == OPEN, HumanTask.assignee.is_(None))
@@ -94,7 +103,7 @@ def claim(session: Session, actor: str, now: datetime, task_id: str) -> HumanTas
         raise Conflict(f"task {task_id} was claimed by someone else first")
     session.refresh(row)
     audit.record(session, "claim", actor, now, instance_id=row.instance_id, task_id=row.id,
-                 element_id=row.element_id)
+                 element_id=row.element_id, detail={"on_behalf_of": principal} if principal else None)
     return row
 
 
@@ -115,7 +124,7 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
     """Complete a task with form data and an opinion; the instance advances in the same transaction."""
     data = instances.check_data(data)
     preloaded = _preload(session, task_id)  # noqa: F841 -- holds the rows: the identity map is weak
-    row = _open_row(session, task_id, actor)
+    row, principal = _open_row_for(session, task_id, actor, now)
     unclaimed = row.assignee is None
     inst = instances.get(session, row.instance_id)
     instances.require_running(inst)
@@ -124,7 +133,7 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
         runtime.complete_task(loaded.wf, task_id, data)
         audit.record(session, "complete", actor, now, instance_id=inst.id, task_id=task_id,
                      element_id=row.element_id, opinion=opinion or None, changes=audit.diff(before, data),
-                     detail={"name": row.name})
+                     detail={"name": row.name, **({"on_behalf_of": principal} if principal else {})})
         instances.save(session, loaded, now, done={task_id: actor})
     if unclaimed:
         _still_unclaimed(session, row)

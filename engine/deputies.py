@@ -1,0 +1,89 @@
+"""Authorised deputies: while a person is away, a named deputy may act on their tasks, and the trail says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.clock import as_utc, to_db
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.models import HumanTask
+from engine.models_gov import Deputyship
+from engine.org import find_user, group_codes, is_admin
+
+MAX_DAYS = 366
+
+
+def grant(session: Session, actor: str, now: datetime, principal: str, deputy: str, starts_at: datetime,
+          ends_at: datetime, reason: str) -> Deputyship:
+    """The person themselves or an administrator names a deputy for a period, with a reason."""
+    if actor != principal and not is_admin(session, actor):
+        raise Forbidden(f"only {principal} or an administrator may name a deputy for {principal}")
+    for field, name in (("principal", principal), ("deputy", deputy)):
+        if find_user(session, name) is None:
+            raise InvalidInput(f"no user named '{name}'", field=field)
+    if principal == deputy:
+        raise InvalidInput("a person cannot be their own deputy", field="deputy")
+    start, end = as_utc(starts_at), as_utc(ends_at)
+    if end <= start:
+        raise InvalidInput("the period must end after it starts", field="ends_at")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidInput(f"a deputyship lasts at most {MAX_DAYS} days; grant a new one after that",
+                           field="ends_at")
+    if not (reason or "").strip():
+        raise InvalidInput("say why the deputy acts (e.g. 出差, 休假)", field="reason")
+    row = Deputyship(principal=principal, deputy=deputy, starts_at=to_db(start), ends_at=to_db(end),
+                     reason=reason.strip(), granted_by=actor, granted_at=to_db(now))
+    session.add(row)
+    session.flush()
+    audit.record(session, "deputy_granted", actor, now,
+                 detail={"principal": principal, "deputy": deputy, "from": start.isoformat(),
+                         "until": end.isoformat(), "reason": row.reason})
+    return row
+
+
+def revoke(session: Session, actor: str, now: datetime, deputyship_id: int) -> Deputyship:
+    row = session.get(Deputyship, deputyship_id)
+    if row is None:
+        raise NotFound(f"deputyship {deputyship_id} does not exist")
+    if actor != row.principal and not is_admin(session, actor):
+        raise Forbidden(f"only {row.principal} or an administrator may end this deputyship")
+    if row.revoked_at is None:
+        row.revoked_at = to_db(now)
+        audit.record(session, "deputy_revoked", actor, now,
+                     detail={"principal": row.principal, "deputy": row.deputy})
+    session.flush()
+    return row
+
+
+def principals(session: Session, deputy: str, now: datetime) -> list[str]:
+    """People the user may act for at this moment."""
+    stamp = to_db(now)
+    return list(session.scalars(select(Deputyship.principal).where(
+        Deputyship.deputy == deputy, Deputyship.revoked_at.is_(None), Deputyship.starts_at <= stamp,
+        Deputyship.ends_at > stamp).distinct().order_by(Deputyship.principal)))
+
+
+def acting_for(session: Session, row: HumanTask, actor: str | None, now: datetime,
+               may_work: Callable[[Session, HumanTask, str], bool]) -> str | None:
+    """The person on whose behalf `actor` may work the task, if any; never through an admin's rights."""
+    if not actor:
+        return None
+    for principal in principals(session, actor, now):
+        if row.assignee and row.assignee != principal:
+            continue
+        if not row.assignee and is_admin(session, principal) and not _named(session, row, principal):
+            continue
+        if may_work(session, row, principal):
+            return principal
+    return None
+
+
+def _named(session: Session, row: HumanTask, principal: str) -> bool:
+    groups = group_codes(session, principal)
+    return any((c.kind == "user" and c.value == principal) or (c.kind == "group" and c.value in groups)
+               for c in row.candidates)

@@ -1,0 +1,94 @@
+"""Built-in service tasks: a service task with property `service` runs here, inside the step's transaction."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.bpmn import runtime
+from engine.clock_hooks import element_properties
+from engine.errors import ExecutionError
+from engine.models import Instance
+
+# Modules of the shipped processes; each registers its services when imported.
+BUILTIN_MODULES = ("engine.documents", "engine.mailbox", "engine.licensing")
+MAX_CHAINED = 50  # service steps one save may run: a loop of services must not hang the request
+
+
+@dataclass
+class ServiceCall:
+    """What a service sees: the case data, the element's properties, and who triggered the step."""
+
+    session: Session
+    instance: Instance
+    now: datetime
+    actor: str | None
+    element_id: str
+    data: dict[str, Any]
+    properties: dict[str, str]
+
+
+Handler = Callable[[ServiceCall], dict[str, Any] | None]
+_REGISTRY: dict[str, Handler] = {}
+_loaded = False
+
+
+def register(name: str) -> Callable[[Handler], Handler]:
+    """Decorator: make `name` usable as `service` property value."""
+    def wrap(fn: Handler) -> Handler:
+        _REGISTRY[name] = fn
+        return fn
+    return wrap
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if _loaded:
+        return
+    for module in BUILTIN_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    _loaded = True
+
+
+def names() -> list[str]:
+    _load_builtins()
+    return sorted(_REGISTRY)
+
+
+def handler_for(name: str) -> Handler | None:
+    _load_builtins()
+    return _REGISTRY.get(name)
+
+
+def service_name(task: runtime.OpenTask) -> str | None:
+    value = element_properties(task.extensions).get("service")
+    return str(value).strip() if value else None
+
+
+def run_pending(session: Session, instance: Instance, wf: runtime.Workflow, now: datetime,
+                actor: str | None) -> int:
+    """Run every open external task that names a built-in service, until none is left; returns how many."""
+    ran = 0
+    while True:
+        pending = [(t, h) for t in runtime.open_tasks(wf) if t.kind == "external"
+                   and (name := service_name(t)) and (h := handler_for(name)) is not None]
+        if not pending:
+            return ran
+        for task, handler in pending:
+            ran += 1
+            if ran > MAX_CHAINED:
+                raise ExecutionError(f"more than {MAX_CHAINED} service steps in one go; the process loops "
+                                     f"through service '{service_name(task)}'", element_id=task.element_id)
+            props = {k: str(v) for k, v in element_properties(task.extensions).items()}
+            call = ServiceCall(session, instance, now, actor, task.element_id, dict(task.data), props)
+            result = handler(call) or {}
+            runtime.complete_task(wf, task.id, result)
