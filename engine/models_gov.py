@@ -104,3 +104,19 @@ class Application(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     failed_checks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CarbonCopy(Base):
+    """抄送: a read-only copy of a case sent to someone, read or not (the 抄送 folder of every inbox)."""
+
+    __tablename__ = "carbon_copy"
+    __table_args__ = (Index("ix_carbon_copy_recipient_read", "recipient", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    sender: Mapped[str | None] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

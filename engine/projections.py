@@ -16,6 +16,7 @@ from engine.models import HumanTask, Instance, TaskCandidate
 OPEN = "open"
 COMPLETED = "completed"
 CANCELLED = "cancelled"
+REOPENED = "govflow_reopened_task_ids"
 
 
 def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: datetime,
@@ -34,12 +35,23 @@ def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: 
         row.completed_by = done.get(task_id)
         closed.append(row)
     opened = []
+    reopened = session.info.pop(REOPENED, set())  # tasks a send-back or withdrawal reset keep their ids
     for task_id, task in current.items():
         if task_id not in existing:
+            if task_id in reopened:
+                _forget_row(session, task_id)
             opened.append(_insert(session, instance, task, now, evaluate))
     # Statutory clocks follow the rows (no query unless the process declares clocks or has ended).
     clock_hooks.sync(session, instance, wf, now, [(row, current[row.id]) for row in opened], closed)
     return opened
+
+
+def _forget_row(session: Session, task_id: str) -> None:
+    """A reopened task's old (completed) row gives way to a fresh one; the audit trail keeps its history."""
+    old = session.get(HumanTask, task_id)
+    if old is not None:
+        session.delete(old)
+        session.flush()
 
 
 def _open_rows(session: Session, instance: Instance) -> dict[str, HumanTask]:

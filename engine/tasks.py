@@ -125,6 +125,10 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
     data = instances.check_data(data)
     preloaded = _preload(session, task_id)  # noqa: F841 -- holds the rows: the identity map is weak
     row, principal = _open_row_for(session, task_id, actor, now)
+    delegation = (row.properties or {}).get("delegation")
+    if delegation and delegation.get("delegate") == actor:
+        raise Conflict("this task was delegated to you: hand it back with your opinion; "
+                       f"{delegation.get('owner')} completes it")
     unclaimed = row.assignee is None
     inst = instances.get(session, row.instance_id)
     instances.require_running(inst)

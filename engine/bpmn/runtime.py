@@ -368,3 +368,22 @@ def current_data(wf: Workflow) -> dict[str, Any]:
 def walk_completed(wf: Workflow, visit: Callable[[Any], None]) -> None:
     for task in wf.get_tasks(state=TaskState.COMPLETED):
         visit(task)
+
+
+def completed_user_tasks(wf: Workflow) -> list[OpenTask]:
+    """Completed user tasks still in the tree, oldest first: the steps a case can be sent back to."""
+    found = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if getattr(t.task_spec, "manual", False)]
+    found.sort(key=lambda t: t.last_state_change)
+    return [_open_task(t, "user") for t in found]
+
+
+def reset_to(wf: Workflow, task_id: str, data: dict[str, Any] | None = None) -> None:
+    """Reopen a completed task and drop everything after it (send back, withdraw); reload afterwards:
+    SpiffWorkflow keeps removed catch events registered until the workflow is deserialized again."""
+    task = find_task(wf, task_id)
+    if task.state != TaskState.COMPLETED:
+        raise Conflict(f"step {task_id} has not been completed; only a completed step can be reopened")
+    try:
+        wf.reset_from_task_id(task.id, data=data)
+    except SpiffWorkflowException as exc:
+        raise ExecutionError(_describe(exc), element_id=_element_of(exc)) from exc
