@@ -1,0 +1,199 @@
+"""Named read-only inbox queries (待办, 已办, 抄送, 我发起) over projection tables only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from engine import instances, tasks
+from engine.clock import CHINA_TZ, to_db
+from engine.models import Clock, Department, HumanTask, Instance, ProcessVersion, User
+from engine.models_gov import CarbonCopy
+from engine.org import group_codes, is_admin
+
+SORTS = ("due", "created", "priority", "title")
+WARNINGS = ("yellow", "red")
+PER_PAGE_MAX = 100
+
+
+@dataclass
+class InboxFilter:
+    """What a clerk narrows a list by; every field optional."""
+
+    process: str | None = None
+    department: str | None = None
+    due_before: date | None = None
+    warning: str | None = None
+    text: str | None = None
+    sort: str = "due"
+    descending: bool = False
+    page: int = 1
+    per_page: int = 20
+    unread_only: bool = False
+
+    def offset(self) -> int:
+        return (max(self.page, 1) - 1) * self.limit()
+
+    def limit(self) -> int:
+        return min(max(self.per_page, 1), PER_PAGE_MAX)
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, -(-self.total // max(self.per_page, 1)))
+
+
+def _step_clock(column: Any) -> Any:
+    return (select(column).where(Clock.task_id == HumanTask.id, Clock.active.is_(True))
+            .order_by(Clock.id).limit(1).scalar_subquery())
+
+
+def _case_clock(column: Any) -> Any:
+    return (select(column).where(Clock.instance_id == HumanTask.instance_id, Clock.task_id.is_(None),
+                                 Clock.active.is_(True)).order_by(Clock.due_at).limit(1).scalar_subquery())
+
+
+def _task_columns() -> tuple[Any, Any]:
+    due = func.coalesce(_step_clock(Clock.due_at), HumanTask.due_at, _case_clock(Clock.due_at))
+    level = func.coalesce(_step_clock(Clock.warning_level), _case_clock(Clock.warning_level), literal("none"))
+    return due.label("due_at"), level.label("warning_level")
+
+
+def _base_tasks(due: Any, level: Any) -> Select[Any]:
+    starter = aliased(User)
+    dept = aliased(Department)
+    return (select(HumanTask.id.label("task_id"), HumanTask.instance_id, HumanTask.name.label("task_name"),
+                   HumanTask.element_id, HumanTask.assignee, HumanTask.priority, HumanTask.created_at,
+                   HumanTask.completed_at, HumanTask.status.label("task_status"), HumanTask.form_key,
+                   Instance.title, Instance.process_id, Instance.status, Instance.started_by,
+                   ProcessVersion.name.label("process_name"), dept.code.label("department"),
+                   dept.name.label("department_name"), due, level)
+            .join(Instance, Instance.id == HumanTask.instance_id)
+            .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+            .outerjoin(starter, starter.username == Instance.started_by)
+            .outerjoin(dept, dept.id == starter.department_id))
+
+
+def _filtered(query: Select[Any], f: InboxFilter, due: Any, level: Any, title: Any, created: Any) -> Select[Any]:
+    if f.process:
+        query = query.where(Instance.process_id == f.process)
+    if f.department:
+        query = query.where(query.selected_columns.department == f.department)
+    if f.due_before:
+        end = datetime.combine(f.due_before + timedelta(days=1), time(), CHINA_TZ)
+        query = query.where(due < to_db(end))
+    if f.warning in WARNINGS:
+        query = query.where(level == f.warning) if f.warning == "red" else query.where(level.in_(WARNINGS))
+    if f.text and f.text.strip():
+        needle = f"%{f.text.strip()}%"
+        conditions = [title.ilike(needle), Instance.process_id.ilike(needle)]
+        if f.text.strip().isdigit():
+            conditions.append(Instance.id == int(f.text.strip()))
+        query = query.where(or_(*conditions))
+    order = {"due": due, "created": created, "priority": HumanTask.priority, "title": title}.get(f.sort, due)
+    primary = order.desc() if f.descending else order.asc()
+    nulls_last = case((order.is_(None), 1), else_=0)
+    return query.order_by(nulls_last, primary, created.desc())
+
+
+def _page(session: Session, query: Select[Any], f: InboxFilter) -> Page:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = [dict(r._mapping) for r in session.execute(query.offset(f.offset()).limit(f.limit()))]
+    return Page(rows, total, max(f.page, 1), f.limit())
+
+
+def todo(session: Session, username: str, f: InboxFilter | None = None) -> Page:
+    """待办: open tasks of running cases the user may work (admins see every open task)."""
+    f = f or InboxFilter()
+    due, level = _task_columns()
+    query = _base_tasks(due, level).where(HumanTask.status == "open", Instance.status == instances.RUNNING)
+    if not is_admin(session, username):
+        query = query.where(tasks.visible_filter(username, group_codes(session, username)))
+    return _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.created_at), f)
+
+
+def done(session: Session, username: str, f: InboxFilter | None = None) -> Page:
+    """已办: tasks the user completed, newest first by default."""
+    f = f or InboxFilter(sort="created", descending=True)
+    due, level = _task_columns()
+    query = _base_tasks(due, level).where(HumanTask.completed_by == username, HumanTask.status == "completed")
+    return _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.completed_at), f)
+
+
+def started(session: Session, username: str, f: InboxFilter | None = None) -> Page:
+    """我发起: cases the user started, with their status."""
+    f = f or InboxFilter(sort="created", descending=True)
+    case_due = (select(Clock.due_at).where(Clock.instance_id == Instance.id, Clock.task_id.is_(None))
+                .order_by(Clock.due_at).limit(1).scalar_subquery()).label("due_at")
+    case_level = func.coalesce(select(Clock.warning_level).where(
+        Clock.instance_id == Instance.id, Clock.task_id.is_(None), Clock.active.is_(True))
+        .limit(1).scalar_subquery(), literal("none")).label("warning_level")
+    query = (select(Instance.id.label("instance_id"), Instance.title, Instance.process_id, Instance.status,
+                    Instance.started_at.label("created_at"), Instance.ended_at, Instance.started_by,
+                    ProcessVersion.name.label("process_name"), literal(None).label("department"),
+                    case_due, case_level)
+             .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+             .where(Instance.started_by == username))
+    f2 = InboxFilter(**{**f.__dict__, "department": None})
+    return _page(session, _filtered_instances(query, f2, case_due, case_level), f)
+
+
+def _filtered_instances(query: Select[Any], f: InboxFilter, due: Any, level: Any) -> Select[Any]:
+    if f.process:
+        query = query.where(Instance.process_id == f.process)
+    if f.warning in WARNINGS:
+        query = query.where(level == f.warning) if f.warning == "red" else query.where(level.in_(WARNINGS))
+    if f.text and f.text.strip():
+        query = query.where(Instance.title.ilike(f"%{f.text.strip()}%"))
+    order = {"due": due, "title": Instance.title}.get(f.sort, Instance.started_at)
+    return query.order_by(order.desc() if f.descending else order.asc(), Instance.id.desc())
+
+
+def copies(session: Session, username: str, f: InboxFilter | None = None) -> Page:
+    """抄送: copies sent to the user, unread first then newest."""
+    f = f or InboxFilter()
+    query = (select(CarbonCopy.id.label("copy_id"), CarbonCopy.instance_id, CarbonCopy.sender, CarbonCopy.note,
+                    CarbonCopy.created_at, CarbonCopy.read_at, Instance.title, Instance.process_id,
+                    Instance.status, ProcessVersion.name.label("process_name"))
+             .join(Instance, Instance.id == CarbonCopy.instance_id)
+             .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
+             .where(CarbonCopy.recipient == username))
+    if f.unread_only:
+        query = query.where(CarbonCopy.read_at.is_(None))
+    if f.process:
+        query = query.where(Instance.process_id == f.process)
+    if f.text and f.text.strip():
+        query = query.where(Instance.title.ilike(f"%{f.text.strip()}%"))
+    query = query.order_by(case((CarbonCopy.read_at.is_(None), 0), else_=1), CarbonCopy.created_at.desc())
+    return _page(session, query, f)
+
+
+def counts(session: Session, username: str) -> dict[str, int]:
+    """The numbers shown on every tab."""
+    unread = and_(CarbonCopy.recipient == username, CarbonCopy.read_at.is_(None))
+    return {
+        "todo": todo(session, username, InboxFilter(per_page=1)).total,
+        "done": session.scalar(select(func.count()).select_from(HumanTask).where(
+            HumanTask.completed_by == username, HumanTask.status == "completed")) or 0,
+        "copies_unread": session.scalar(select(func.count()).select_from(CarbonCopy).where(unread)) or 0,
+        "started": session.scalar(select(func.count()).select_from(Instance).where(
+            Instance.started_by == username)) or 0,
+    }
+
+
+def processes(session: Session) -> list[tuple[str, str]]:
+    """(process id, name) pairs for the process filter, latest name per id."""
+    rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                           .order_by(ProcessVersion.process_id, ProcessVersion.version))
+    return sorted({pid: name or pid for pid, name in rows}.items())
