@@ -70,7 +70,7 @@ def _task_columns() -> tuple[Any, Any]:
     return due.label("due_at"), level.label("warning_level")
 
 
-def _base_tasks(due: Any, level: Any) -> Select[Any]:
+def _base_tasks(due: Any, level: Any) -> Select:
     starter = aliased(User)
     dept = aliased(Department)
     return (select(HumanTask.id.label("task_id"), HumanTask.instance_id, HumanTask.name.label("task_name"),
@@ -85,7 +85,7 @@ def _base_tasks(due: Any, level: Any) -> Select[Any]:
             .outerjoin(dept, dept.id == starter.department_id))
 
 
-def _filtered(query: Select[Any], f: InboxFilter, due: Any, level: Any, title: Any, created: Any) -> Select[Any]:
+def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, created: Any) -> Select:
     if f.process:
         query = query.where(Instance.process_id == f.process)
     if f.department:
@@ -107,7 +107,7 @@ def _filtered(query: Select[Any], f: InboxFilter, due: Any, level: Any, title: A
     return query.order_by(nulls_last, primary, created.desc())
 
 
-def _page(session: Session, query: Select[Any], f: InboxFilter) -> Page:
+def _page(session: Session, query: Select, f: InboxFilter) -> Page:
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = [dict(r._mapping) for r in session.execute(query.offset(f.offset()).limit(f.limit()))]
     return Page(rows, total, max(f.page, 1), f.limit())
@@ -149,7 +149,7 @@ def started(session: Session, username: str, f: InboxFilter | None = None) -> Pa
     return _page(session, _filtered_instances(query, f2, case_due, case_level), f)
 
 
-def _filtered_instances(query: Select[Any], f: InboxFilter, due: Any, level: Any) -> Select[Any]:
+def _filtered_instances(query: Select, f: InboxFilter, due: Any, level: Any) -> Select:
     if f.process:
         query = query.where(Instance.process_id == f.process)
     if f.warning in WARNINGS:
