@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit, instances, notify, org, tasks
-from engine.bpmn import runtime
+from engine.bpmn import countersign, runtime
 from engine.bpmn.serializer import serializer
 from engine.clock import to_db
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -268,3 +268,42 @@ def _holders(session: Session, row: HumanTask) -> list[User]:
         users += session.scalars(select(User).join(Membership, Membership.user_id == User.id)
                                  .join(Group, Group.id == Membership.group_id).where(Group.code.in_(groups)))
     return list({u.username: u for u in users}.values())
+
+
+def add_signer(session: Session, actor: str, now: datetime, task_id: str, item: str, reason: str) -> list[str]:
+    """加签: someone working a countersign step brings in one more signer (e.g. a department)."""
+    text = _reason(reason)
+    value = (item or "").strip()
+    if not value:
+        raise InvalidInput("name the signer to add", field="item")
+    row, inst = _working(session, actor, now, task_id)
+    with instances.operate(session, inst, now) as loaded:
+        countersign.add_parallel_instance(loaded.wf, task_id, value)
+        audit.record(session, "add_signer", actor, now, instance_id=inst.id, task_id=row.id,
+                     element_id=row.element_id, opinion=text, detail={"item": value})
+        instances.save(session, loaded, now)
+    return [t.id for t in tasks.open_for_instance(session, inst.id) if t.element_id == row.element_id]
+
+
+def remove_signer(session: Session, actor: str, now: datetime, task_id: str, reason: str) -> Instance:
+    """减签: a signer who has not signed yet is taken off the step, by whoever added them, the starter or an
+    administrator; their part completes empty (an output collection gets None for them)."""
+    text = _reason(reason)
+    row = tasks.get(session, task_id)
+    inst = instances.get(session, row.instance_id)
+    instances.require_running(inst)
+    item = (row.properties or {}).get("item")
+    added_by = session.scalar(select(AuditEvent.actor).where(
+        AuditEvent.instance_id == inst.id, AuditEvent.action == "add_signer",
+        AuditEvent.element_id == row.element_id).order_by(AuditEvent.id.desc()).limit(1)
+        .where(AuditEvent.detail["item"].as_string() == str(item)))
+    if actor not in (added_by, inst.started_by) and not org.is_admin(session, actor):
+        raise Forbidden("only whoever added this signer, the case's starter or an administrator may remove them")
+    if row.status != "open":
+        raise Conflict(f"this signer has already {row.status} the step")
+    with instances.operate(session, inst, now) as loaded:
+        countersign.remove_parallel_instance(loaded.wf, task_id)
+        audit.record(session, "remove_signer", actor, now, instance_id=inst.id, task_id=row.id,
+                     element_id=row.element_id, opinion=text, detail={"item": item})
+        instances.save(session, loaded, now)  # the removed signer's row closes as cancelled
+    return inst

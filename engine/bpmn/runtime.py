@@ -387,3 +387,4 @@ def reset_to(wf: Workflow, task_id: str, data: dict[str, Any] | None = None) -> 
         wf.reset_from_task_id(task.id, data=data)
     except SpiffWorkflowException as exc:
         raise ExecutionError(_describe(exc), element_id=_element_of(exc)) from exc
+
