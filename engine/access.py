@@ -1,0 +1,51 @@
+"""Who may look at a case: its starter, the people who worked or may work it, copy recipients,
+deputies of those, supervisors and administrators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from engine import deputies
+from engine.errors import Forbidden
+from engine.models import AuditEvent, HumanTask, Instance, TaskCandidate
+from engine.models_gov import CarbonCopy
+from engine.org import group_codes, is_admin
+
+OVERSEERS = frozenset({"supervisor", "designer"})
+
+
+def may_view(session: Session, username: str | None, inst: Instance, now: datetime | None = None) -> bool:
+    """Reading a case needs a part in it (or oversight); every check is one indexed query."""
+    if not username:
+        return False
+    if inst.started_by == username or is_admin(session, username):
+        return True
+    groups = group_codes(session, username)
+    if groups & OVERSEERS:
+        return True
+    if _has_part(session, username, groups, inst.id):
+        return True
+    if now is not None:
+        return any(_has_part(session, p, group_codes(session, p), inst.id) or inst.started_by == p
+                   for p in deputies.principals(session, username, now))
+    return False
+
+
+def _has_part(session: Session, username: str, groups: set[str], instance_id: int) -> bool:
+    candidate = exists().where(TaskCandidate.task_id == HumanTask.id, or_(
+        and_(TaskCandidate.kind == "user", TaskCandidate.value == username),
+        and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(groups) or [""]))))
+    task = select(HumanTask.id).where(HumanTask.instance_id == instance_id, or_(
+        HumanTask.assignee == username, HumanTask.completed_by == username, candidate))
+    acted = select(AuditEvent.id).where(AuditEvent.instance_id == instance_id, AuditEvent.actor == username)
+    copied = select(CarbonCopy.id).where(CarbonCopy.instance_id == instance_id, CarbonCopy.recipient == username)
+    query = select(exists(task.limit(1)) | exists(acted.limit(1)) | exists(copied.limit(1)))
+    return bool(session.scalar(query))
+
+
+def require_view(session: Session, username: str | None, inst: Instance, now: datetime | None = None) -> None:
+    if not may_view(session, username, inst, now):
+        raise Forbidden(f"{username or 'anonymous'} has no part in case {inst.id}")
