@@ -1,0 +1,108 @@
+"""Citizens without accounts: one-time codes sent through the outbox, and throttling of wrong guesses."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from engine import notify
+from engine.clock import CHINA_TZ, as_utc, to_db
+from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.models_gov import FailedAttempt, OneTimeCode
+
+CODE_TTL = timedelta(minutes=10)
+RESEND_AFTER = timedelta(seconds=60)
+PER_DAY = 10
+MAX_CODE_TRIES = 5
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def check_mobile(phone: str | None, field: str = "phone") -> str:
+    """A mainland mobile number, spaces and dashes ignored."""
+    digits = re.sub(r"[\s-]", "", phone or "")
+    if not MOBILE.match(digits):
+        raise InvalidInput("enter an 11-digit mainland mobile number, e.g. 13800138000", field=field)
+    return digits
+
+
+def _stamp(now: datetime) -> datetime:
+    stamp = to_db(now)
+    assert stamp is not None
+    return stamp
+
+
+def _hash(code: str, salt: str) -> str:
+    return salt + "$" + hashlib.sha256((salt + code).encode()).hexdigest()
+
+
+def send_code(session: Session, now: datetime, phone: str, purpose: str) -> OneTimeCode:
+    """Queue a 6-digit code as an SMS row in the outbox; at most one a minute and ten a day per number."""
+    target = check_mobile(phone)
+    stamp = _stamp(now)
+    last = session.scalar(select(func.max(OneTimeCode.created_at)).where(
+        OneTimeCode.purpose == purpose, OneTimeCode.target == target))
+    if last is not None and stamp - last < RESEND_AFTER:
+        wait = int((RESEND_AFTER - (stamp - last)).total_seconds()) + 1
+        raise Conflict(f"a code was sent to this number just now; ask again in {wait} seconds")
+    day_start = to_db(datetime.combine(as_utc(now).astimezone(CHINA_TZ).date(), datetime.min.time(), CHINA_TZ))
+    today = session.scalar(select(func.count()).select_from(OneTimeCode).where(
+        OneTimeCode.purpose == purpose, OneTimeCode.target == target, OneTimeCode.created_at >= day_start)) or 0
+    if today >= PER_DAY:
+        raise Conflict("too many codes were sent to this number today; try again tomorrow")
+    code = f"{secrets.randbelow(10**6):06d}"
+    row = OneTimeCode(purpose=purpose, target=target, code_hash=_hash(code, secrets.token_hex(8)),
+                      created_at=stamp, expires_at=stamp + CODE_TTL)
+    session.add(row)
+    notify.enqueue(session, now, target, "sms", "验证码", f"您的验证码是 {code}，10 分钟内有效。如非本人操作请忽略。",
+                   kind="verification")
+    session.flush()
+    return row
+
+
+def verify_code(session: Session, now: datetime, phone: str, purpose: str, code: str) -> None:
+    """Accept the latest unused code once; wrong, expired or exhausted codes are refused on field `code`."""
+    target = check_mobile(phone)
+    row = session.scalar(select(OneTimeCode).where(
+        OneTimeCode.purpose == purpose, OneTimeCode.target == target, OneTimeCode.used_at.is_(None))
+        .order_by(OneTimeCode.id.desc()).limit(1))
+    stamp = _stamp(now)
+    if row is None or row.expires_at <= stamp or row.attempts >= MAX_CODE_TRIES:
+        raise InvalidInput("the code has expired or was used up; ask for a new one", field="code")
+    salt, _ = row.code_hash.split("$", 1)
+    if not hmac.compare_digest(_hash((code or "").strip(), salt), row.code_hash):
+        row.attempts += 1
+        session.flush()
+        raise InvalidInput("the code is wrong", field="code")
+    row.used_at = stamp
+    session.flush()
+
+
+def check_throttle(session: Session, now: datetime, keys: Iterable[str], limit: int,
+                   window: timedelta) -> None:
+    """Refuse when any key (a letter code, an address) has `limit` failures inside the window."""
+    since = to_db(now - window)
+    for key in keys:
+        count = session.scalar(select(func.count()).select_from(FailedAttempt).where(
+            FailedAttempt.key == key, FailedAttempt.at > since)) or 0
+        if count >= limit:
+            minutes = int(window.total_seconds() // 60)
+            raise Forbidden(f"too many wrong attempts; wait {minutes} minutes and try again")
+
+
+def record_failure(session: Session, now: datetime, keys: Iterable[str]) -> None:
+    for key in keys:
+        session.add(FailedAttempt(key=key[:200], at=to_db(now)))
+    session.flush()
+
+
+def forget_failures(session: Session, now: datetime, older_than: timedelta = timedelta(days=2)) -> int:
+    """Housekeeping for the scheduler: old failures no longer count."""
+    result = session.execute(delete(FailedAttempt).where(FailedAttempt.at < to_db(now - older_than)))
+    return int(getattr(result, "rowcount", 0) or 0)
