@@ -129,3 +129,10 @@ def _forget_group_codes(session: Session, transaction: Any) -> None:
 def is_admin(session: Session, username: str | None) -> bool:
     """Membership of the 'admin' group; a department code never counts."""
     return bool(username) and ADMIN_GROUP in _memberships(session, username or "")[0]
+
+
+def group_members(session: Session, code: str) -> list[User]:
+    """Users in a group, by user name."""
+    return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
+                                .join(Group, Group.id == Membership.group_id).where(Group.code == code)
+                                .order_by(User.username)))
