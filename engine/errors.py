@@ -29,13 +29,14 @@ class Conflict(EngineError):
 
 
 class InvalidInput(EngineError):
-    """Bad data from a person; `field` names what to fix when there is one."""
+    """Bad data from a person; `field` names what to fix when there is one, `errors` every field at fault."""
 
     code = "invalid_input"
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, errors: dict[str, list[str]] | None = None):
         super().__init__(message)
         self.field = field
+        self.errors = dict(errors or {})
 
 
 class InvalidDefinition(EngineError):
