@@ -30,8 +30,17 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
         configure_sqlite(db.engine)
+    from flask_wtf import CSRFProtect
+
+    from webapp import auth, errors, i18n, pages, security
     from webapp.cli import init_app as init_cli
 
+    CSRFProtect(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(auth.bp)
+    pages.init_app(app, security.protect)
     init_cli(app)
     return app
 

@@ -45,6 +45,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(scheduler_cmd)
     app.cli.add_command(clocks_cli)
     app.cli.add_command(notifications_cli)
+    from webapp.cli_serve import serve_cmd
+
+    app.cli.add_command(serve_cmd)
 
 
 def _emit(as_json: bool, payload: Any, text: str) -> None:

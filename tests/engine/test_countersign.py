@@ -22,7 +22,7 @@ def world(session: Session, now: datetime) -> Session:
         org.create_user(session, f"{dept}_boss", groups=[f"{dept}_leader"], department=dept)
     org.create_user(session, "drafter", department="szfb")
     org.create_user(session, "office_clerk", groups=["office"])
-    definitions.deploy(session, "admin", now, [("countersign.bpmn", (FIXTURES / "countersign.bpmn").read_bytes()),
+    definitions.deploy(session, "admin", now, [("countersign_departments.bpmn", (FIXTURES / "countersign_departments.bpmn").read_bytes()),
                                                ("leave_request.bpmn", (PROCESSES / "leave_request.bpmn").read_bytes())])
     return session
 
@@ -32,7 +32,7 @@ def _signing(session: Session, instance_id: int) -> dict[str, HumanTask]:
 
 
 def test_an_added_department_signs_too_before_the_step_completes(world: Session, now: datetime) -> None:
-    inst = instances.start(world, "drafter", now, "countersign", {"departments": ["fgw", "scjg"]}).id
+    inst = instances.start(world, "drafter", now, "countersign_departments", {"departments": ["fgw", "scjg"]}).id
     first = _signing(world, inst)
     with pytest.raises(Forbidden):
         task_actions.add_signer(world, "zrzy_boss", now, first["fgw"].id, "zrzy", "涉及用地")
@@ -55,7 +55,7 @@ def test_an_added_department_signs_too_before_the_step_completes(world: Session,
 
 
 def test_a_removed_signer_no_longer_holds_the_step_up(world: Session, now: datetime) -> None:
-    inst = instances.start(world, "drafter", now, "countersign", {"departments": ["fgw", "scjg"]}).id
+    inst = instances.start(world, "drafter", now, "countersign_departments", {"departments": ["fgw", "scjg"]}).id
     task_actions.add_signer(world, "fgw_boss", now, _signing(world, inst)["fgw"].id, "zrzy", "涉及用地")
     signing = _signing(world, inst)
     with pytest.raises(Forbidden):
@@ -73,7 +73,7 @@ def test_a_removed_signer_no_longer_holds_the_step_up(world: Session, now: datet
 
 
 def test_the_last_remaining_signer_cannot_be_removed(world: Session, now: datetime) -> None:
-    inst = instances.start(world, "drafter", now, "countersign", {"departments": ["fgw", "scjg"]}).id
+    inst = instances.start(world, "drafter", now, "countersign_departments", {"departments": ["fgw", "scjg"]}).id
     signing = _signing(world, inst)
     task_actions.remove_signer(world, "drafter", now, signing["fgw"].id, "不涉及")
     with pytest.raises(Conflict, match="last signer"):

@@ -1,0 +1,113 @@
+"""Designer pages: upload BPMN, see problems with line and element, preview, deploy, versions, test runs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from engine import definitions, instances, lint
+from engine.errors import EngineError, InvalidDefinition, InvalidInput
+from engine.models import Instance, ProcessVersion
+from webapp import web_context as ctx
+
+bp = Blueprint("designer", __name__, url_prefix="/designer")
+MAX_FILES = 20
+
+
+def _uploads() -> list[tuple[str, bytes]]:
+    files = [(f.filename or "unnamed.bpmn", f.read()) for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        raise InvalidInput("请选择至少一个 BPMN 文件 / choose at least one BPMN file", field="files")
+    if len(files) > MAX_FILES:
+        raise InvalidInput(f"一次最多 {MAX_FILES} 个文件 / at most {MAX_FILES} files at once", field="files")
+    return files
+
+
+def _versions() -> list[dict[str, Any]]:
+    """Every version with its instances by status."""
+    session = ctx.session()
+    counts: dict[int, dict[str, int]] = {}
+    for version_id, status, n in session.execute(
+            select(Instance.process_version_id, Instance.status, func.count()).group_by(
+                Instance.process_version_id, Instance.status)):
+        counts.setdefault(version_id, {})[status] = n
+    rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version.desc()))
+    return [{"v": v, "counts": counts.get(v.id, {})} for v in rows]
+
+
+@bp.get("/")
+def index() -> Any:
+    return render_template("designer/index.html", versions=_versions(), report=None)
+
+
+@bp.post("/check")
+def check() -> Any:
+    """Validate (and preview) without deploying; nothing is stored."""
+    try:
+        files = _uploads()
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("designer.index"))
+    trees, problems = definitions.check_files(files)
+    previews = []
+    for name, tree in trees.items():
+        data = dict(files)[name]
+        for process_id in lint.executable_process_ids(tree):
+            previews.append({"file": name, "process_id": process_id, "svg": _preview(data, process_id)})
+    status = 400 if any(p.severity == "error" for p in problems) else 200
+    return render_template("designer/index.html", versions=_versions(),
+                           report={"files": [n for n, _ in files], "problems": problems, "previews": previews}), status
+
+
+def _preview(data: bytes, process_id: str) -> str | None:
+    from engine import diagram
+
+    try:
+        return diagram.render_svg(data, process_id)
+    except EngineError:
+        return None
+
+
+@bp.post("/deploy")
+def deploy() -> Any:
+    try:
+        files = _uploads()
+        result = definitions.deploy(ctx.session(), ctx.actor(), ctx.now(), files)
+    except InvalidDefinition as exc:
+        ctx.rollback()
+        return render_template("designer/index.html", versions=_versions(),
+                               report={"files": [], "problems": exc.problems, "previews": [],
+                                       "refused": str(exc)}), 400
+    except InvalidInput as exc:
+        ctx.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("designer.index"))
+    ctx.commit()
+    for p in result.processes:
+        flash(f"{p.process_id} v{p.version}" + ("" if p.new else "（内容未变 / unchanged）"), "success")
+    return redirect(url_for("designer.index"))
+
+
+@bp.post("/start/<process_id>")
+def start_test(process_id: str) -> Any:
+    """A test instance started by the designer, with optional JSON data."""
+    raw = (request.form.get("data") or "").strip()
+    try:
+        data = json.loads(raw) if raw else {}
+        if not isinstance(data, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        flash('启动数据须为 JSON 对象，例如 {"days": 3} / start data must be a JSON object', "error")
+        return redirect(url_for("designer.index"))
+    try:
+        inst = instances.start(ctx.session(), ctx.actor(), ctx.now(), process_id, data,
+                               title=f"测试 / test: {process_id}")
+    except EngineError as exc:
+        ctx.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("designer.index"))
+    ctx.commit()
+    return redirect(url_for("instances.show", instance_id=inst.id))

@@ -1,0 +1,40 @@
+"""Engine refusals mapped to HTTP in one place, with a readable page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import Conflict, EngineError, Forbidden, InvalidDefinition, InvalidInput, NotFound
+from webapp.extensions import db
+
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400, InvalidDefinition: 400}
+TITLES = {400: "请求有误 / Bad request", 403: "没有权限 / Forbidden", 404: "未找到 / Not found",
+          409: "已被他人处理 / Conflict", 413: "文件过大 / Too large", 429: "请求过多 / Too many requests",
+          500: "出错了 / Error"}
+
+
+def _page(status: int, message: str) -> Any:
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, str(status)),
+                           message=message), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(EngineError)
+    def engine_error(exc: EngineError) -> Any:
+        db.session.rollback()
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 422)
+        field = getattr(exc, "field", None)
+        return _page(status, (f"{field}: " if field else "") + str(exc))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> Any:
+        return _page(400, "页面已过期或缺少安全令牌，请刷新后重试 / the form expired or lacks its security token: "
+                          "reload the page and try again")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        return _page(exc.code or 500, exc.description or "")

@@ -1,0 +1,61 @@
+"""Registers the role blueprints, their template filters and what every page template may use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, g
+
+from engine.clock import CHINA_TZ, as_utc
+from engine.models import Department, User
+from webapp import web_context as ctx
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Stored naive-UTC moments shown in China time."""
+    if value is None:
+        return ""
+    return as_utc(value).astimezone(CHINA_TZ).strftime(fmt)
+
+
+def _pickers() -> dict[str, list[tuple[str, str]]]:
+    """Options for user and department pickers in forms (only on pages that render a form)."""
+    from sqlalchemy import select
+
+    session = ctx.session()
+    users = [(u.username, u.display_name or u.username)
+             for u in session.scalars(select(User).order_by(User.username))]
+    depts = [(d.code, d.name) for d in session.scalars(select(Department).order_by(Department.code))]
+    return {"user": users, "department": depts}
+
+
+def _page_context() -> dict[str, Any]:
+    user = getattr(g, "user", None)
+    return {"current_username": getattr(user, "username", None), "lang": ctx.lang(), "pickers": _LazyPickers()}
+
+
+class _LazyPickers(dict):  # type: ignore[type-arg]
+    """Loaded on first use, so list pages pay nothing for it."""
+
+    def __missing__(self, key: str) -> list[tuple[str, str]]:
+        self.update(_pickers())
+        return dict.__getitem__(self, key)
+
+
+def init_app(app: Flask, protect: Any) -> None:
+    """`protect(blueprint, predicate)` is the one role check each blueprint gets."""
+    from engine import org
+    from webapp.designer import bp as designer_bp
+    from webapp.inbox import bp as inbox_bp
+    from webapp.instances import bp as instances_bp
+
+    app.add_template_filter(localtime, "localtime")
+    app.context_processor(_page_context)
+    rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
+             designer_bp: lambda session, username: bool({"designer", "admin"} & org.group_codes(session, username))}
+    for bp, rule in rules.items():
+        if not getattr(bp, "govflow_protected", False):  # blueprints are shared by every app built
+            protect(bp, rule)
+            bp.govflow_protected = True  # type: ignore[attr-defined]
+        app.register_blueprint(bp)
