@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start, part one: install govflow into .venv, create the SQLite database, load the demo
-# organisation and processes, then show what a clerk would see. Safe to run again.
+# organisation, processes and sample cases, then serve the web app with its scheduler. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,17 +13,13 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 
 govflow db upgrade
-govflow demo
-echo
-echo "Open tasks of lisi (部门负责人):"
-govflow tasks list --user lisi
 govflow calendar seed >/dev/null
+govflow demo
+port="${GOVFLOW_PORT:-5000}"
 echo
-echo "Try, in another terminal (PATH=\"$PWD/.venv/bin:\$PATH\"):"
-echo "     govflow tasks complete <TASK_ID> --as lisi --data '{\"approved\": true}' --opinion 同意"
-echo "     govflow instances show 1"
-echo "     govflow calendar due $(date +%F) 20 --unit wd"
-echo
-if [ "${GOVFLOW_DEMO_NO_SCHEDULER:-}" = 1 ]; then exit 0; fi
-echo "Starting the scheduler (statutory clocks and BPMN timers); Ctrl-C stops it."
-exec govflow scheduler
+echo "Open http://127.0.0.1:$port/ and log in as one of the demo users above (password govflow123):"
+echo "  lisi (部门负责人, has waiting, warned and overdue leave requests), zhangsan (经办人),"
+echo "  designer (流程设计: upload a Camunda Modeler file), admin (everything)."
+if [ "${GOVFLOW_DEMO_NO_SERVER:-${GOVFLOW_DEMO_NO_SCHEDULER:-}}" = 1 ]; then exit 0; fi
+echo "Serving with the embedded scheduler (statutory clocks and BPMN timers); Ctrl-C stops it."
+exec govflow serve --host 127.0.0.1 --port "$port"

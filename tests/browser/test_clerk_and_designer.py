@@ -1,0 +1,64 @@
+"""A head approves a warned leave request in a real browser; a designer deploys a Camunda Modeler file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.browser.conftest import login, screenshot
+from tests.conftest import CONFORMANCE_DIR
+
+
+def test_head_works_the_inbox_approves_and_sees_the_diagram(server: str, page: Any) -> None:
+    page.goto(server + "/inbox/")
+    assert "/login" in page.url
+    screenshot(page, "login")
+    login(page, server, "lisi", "wrong-password")
+    assert "用户名或密码错误" in page.content()
+    login(page, server, "lisi")
+    assert page.url.endswith("/inbox/")
+    rows = page.locator("table.list tbody tr")
+    assert rows.count() >= 3
+    assert page.locator("tr.warn-red").count() == 1 and page.locator("tr.warn-yellow").count() == 1
+    screenshot(page, "inbox")
+    page.click("text=张三请假三天（探亲）")
+    assert "部门负责人审批" in page.content()
+    page.click("button.primary:has-text('提交')")  # nothing chosen: the server names the field
+    assert "「审批结果」为必填项" in page.content()
+    screenshot(page, "task-form-error")
+    page.check("input[name=approved][value=True]")
+    page.fill("textarea[name=opinion]", "同意，注意安排好工作交接")
+    page.click("button.primary:has-text('提交')")
+    assert "已办理" in page.content()
+    page.click("a[data-tab=done]")
+    page.click("text=张三请假三天（探亲）")
+    assert page.locator("svg.bpmn-diagram").count() == 1
+    assert page.locator("g[data-element-id=head_review].state-done").count() == 1
+    assert page.locator("g[data-element-id=record].state-active").count() == 1
+    assert "同意，注意安排好工作交接" in page.content()
+    screenshot(page, "instance")
+    page.click("text=English")
+    assert page.locator("html[lang=en]").count() == 1
+    page.click("button:has-text('退出')")
+    assert "/login" in page.url
+
+
+def test_designer_uploads_a_camunda_file_deploys_and_runs_it(server: str, page: Any) -> None:
+    camunda = CONFORMANCE_DIR / "camunda" / "invoicePayment.bpmn"  # saved by Camunda Modeler 4.7.0
+    login(page, server, "designer")
+    page.goto(server + "/designer/")
+    page.set_input_files("input[name=files]", str(camunda))
+    page.click("button:has-text('检查并预览')")
+    assert page.locator("figure.diagram svg g[data-element-id]").count() > 5
+    assert "没有发现问题" in page.content()
+    screenshot(page, "designer-check")
+    page.set_input_files("input[name=files]", str(camunda))
+    page.click("button:has-text('发布为新版本')")
+    row = page.locator("tr[data-process=embeddedFormsBpmnEvents]")
+    assert row.count() == 1
+    screenshot(page, "designer-versions")
+    row.locator("input[name=data]").fill('{"amount": 120}')
+    row.locator("button:has-text('启动测试实例')").click()
+    assert "/instances/" in page.url
+    assert page.locator("svg.bpmn-diagram g.state-active").count() == 1
+    assert page.locator("svg.bpmn-diagram g.state-done").count() >= 1
+    screenshot(page, "designer-test-instance")
