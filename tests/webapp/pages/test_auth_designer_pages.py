@@ -66,6 +66,9 @@ def test_english_on_a_switch(app: Flask, as_user: Any) -> None:
     client.get("/lang/en?next=/inbox/")
     page = client.get("/inbox/").get_data(as_text=True)
     assert 'lang="en"' in page and "中文" in page
+    assert "To do" in page and "Sign out" in page and "待办" not in page
+    client.get("/lang/zh?next=/inbox/")
+    assert "待办" in client.get("/inbox/").get_data(as_text=True)
 
 
 def test_only_designers_reach_the_designer(app: Flask, as_user: Any) -> None:
