@@ -38,7 +38,8 @@ def test_head_works_the_inbox_approves_and_sees_the_diagram(server: str, page: A
     screenshot(page, "instance")
     page.click("text=English")
     assert page.locator("html[lang=en]").count() == 1
-    page.click("button:has-text('退出')")
+    assert page.locator("button:has-text('退出')").count() == 0
+    page.click("button:has-text('Sign out')")
     assert "/login" in page.url
 
 
