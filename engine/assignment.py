@@ -45,7 +45,7 @@ def resolve(task: OpenTask, starter: str | None, now: datetime, evaluate: Evalua
     for raw in vendor.get("candidateGroups", []):
         result.groups.extend(_as_list(_value(raw, context, evaluate, result.notes)))
     if not (result.assignee or result.users or result.groups) and task.lane:
-        result.groups.append(task.lane)
+        result.groups.append(lane_group(task.lane))
     if not (result.assignee or result.users or result.groups) and starter:
         result.users.append(starter)
     if vendor.get("priority") is not None:
@@ -121,3 +121,13 @@ def _as_due(value: Any, now: datetime) -> datetime | None:
         return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return None
+
+
+_LANE_CODE = re.compile(r"[(（]\s*([A-Za-z][\w.-]*)\s*[)）]\s*$")
+
+
+def lane_group(lane: str) -> str:
+    """A lane named like "综合受理窗口（zwfw_window）" stands for the group in brackets; else its whole name."""
+    found = _LANE_CODE.search(lane)
+    return found.group(1) if found else lane.strip()
+

@@ -33,6 +33,11 @@ POLICIES: tuple[dict[str, Any], ...] = (
      "max_extension_days": 0, "on_expiry": {"message": "deemed_accepted"},
      "legal_basis": f"{_XK}第三十二条第一款第四项：申请材料不齐全或者不符合法定形式的，应当当场或者在五日内"
                     "一次告知申请人需要补正的全部内容，逾期不告知的，自收到申请材料之日起即为受理。"},
+    {"code": "xk_dept_review", "name": "并联审查部门意见", "unit": WORKING, "limit_days": 10,
+     "max_extension_days": 5, "extension_once": True,
+     "legal_basis": f"{_XK}第二十六条第二款：依法应当由地方人民政府两个以上部门分别实施的，本级人民政府可以确定"
+                    "一个部门受理，组织有关部门联合办理。本市并联审批实施办法：各审查部门应当在10个工作日内提出审查"
+                    "意见（地方规定，可配置）。"},
     {"code": "gk_reply", "name": "政府信息公开答复", "unit": WORKING, "limit_days": 20,
      "max_extension_days": 20, "restart_on_supplement": True,
      "legal_basis": "《中华人民共和国政府信息公开条例》（2019）第三十三条：应当自收到申请之日起20个工作日内"

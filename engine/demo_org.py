@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import org
+from engine.models import Department, Group
 
 CITY = "city"
 DEPARTMENTS = [
@@ -94,6 +96,7 @@ def seed_org(session: Session, password: str | None = None) -> list[Person]:
             user = org.create_user(session, person.username, password=password, groups=person.groups,
                                    department=person.department, display_name=person.display_name,
                                    email=f"{person.username}@gov.example")
+    _link_department_groups(session)
     for person in everyone:
         if person.supervisor:
             user = org.get_user(session, person.username)
@@ -101,3 +104,14 @@ def seed_org(session: Session, password: str | None = None) -> list[Person]:
                 user.supervisor_id = org.get_user(session, person.supervisor).id
     session.flush()
     return everyone
+
+
+def _link_department_groups(session: Session) -> None:
+    """Groups named `<dept>_leader|_head|_clerk` belong to that department (clocks and reports group by it)."""
+    for group in session.scalars(select(Group).where(Group.department_id.is_(None))):
+        dept_code, _, role = group.code.rpartition("_")
+        if role in ("leader", "head", "clerk") and dept_code:
+            dept = session.scalar(select(Department).where(Department.code == dept_code))
+            if dept is not None:
+                group.department_id = dept.id
+

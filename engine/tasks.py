@@ -134,7 +134,8 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
     instances.require_running(inst)
     with instances.operate(session, inst, now) as loaded:
         before = dict(runtime.find_task(loaded.wf, task_id).data)
-        runtime.complete_task(loaded.wf, task_id, data)
+        record = {"by": actor, "opinion": opinion or "", **({"on_behalf_of": principal} if principal else {})}
+        runtime.complete_task(loaded.wf, task_id, data, record=record)
         audit.record(session, "complete", actor, now, instance_id=inst.id, task_id=task_id,
                      element_id=row.element_id, opinion=opinion or None, changes=audit.diff(before, data),
                      detail={"name": row.name, **({"on_behalf_of": principal} if principal else {})})

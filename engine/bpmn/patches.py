@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util import event as _event_module
 
 
@@ -37,3 +38,26 @@ def _catch(self: Any, event: Any, internal: bool = True) -> int:
 
 
 _event_module.EventManager.catch = _catch  # type: ignore[method-assign]
+
+
+_original_mi_update = MultiInstanceTask._update_hook
+
+
+def _fresh_round(self: Any, my_task: Any) -> Any:
+    """A multi-instance entered again (a send-back loop round a countersign) starts a new round: the last
+    round's per-part items and its filled output list are cleared first, where SpiffWorkflow would refuse
+    the round ("the output must be empty") or its parts ("output item already exists"). An output map
+    given on purpose is kept. The original hook is where the task takes its data over, so it runs first."""
+    result = _original_mi_update(self, my_task)
+    for ref in (self.output_item, self.input_item):
+        if ref is not None:
+            my_task.data.pop(ref.bpmn_id, None)
+    output, source = self.data_output, self.data_input
+    if output is not None and (source is None or output.bpmn_id != source.bpmn_id):
+        stale = my_task.data.get(output.bpmn_id)
+        if isinstance(stale, list) and stale:
+            my_task.data.pop(output.bpmn_id)
+    return result
+
+
+MultiInstanceTask._update_hook = _fresh_round  # type: ignore[method-assign]

@@ -267,9 +267,29 @@ def find_task(wf: Workflow, task_id: str) -> Any:
     return task
 
 
-def complete_task(wf: Workflow, task_id: str, data: dict[str, Any]) -> Any:
-    """Complete an open task with form data and advance the instance."""
+def multi_instance_output(task: Any) -> tuple[str, str | None, Any] | None:
+    """(output item, input item, its value) when the task is one part of a multi-instance that collects
+    an output: SpiffWorkflow keeps only that item of each part's data, so the caller fills it in."""
+    parent = task.parent
+    spec = getattr(parent, "task_spec", None) if parent is not None else None
+    output = getattr(spec, "output_item", None)
+    if output is None or getattr(spec, "data_output", None) is None:
+        return None
+    item = getattr(spec, "input_item", None)
+    name = item.bpmn_id if item is not None else None
+    return output.bpmn_id, name, task.data.get(name) if name else None
+
+
+def complete_task(wf: Workflow, task_id: str, data: dict[str, Any],
+                  record: dict[str, Any] | None = None) -> Any:
+    """Complete an open task with form data and advance the instance. In a collecting multi-instance
+    the part's output item becomes the form data plus its input item and `record` (who, opinion),
+    unless the form wrote the item itself: a countersign's votes arrive in one list."""
     task = find_task(wf, task_id)
+    collected = multi_instance_output(task)
+    if collected is not None and collected[0] not in data:
+        output, item, value = collected
+        data = {**data, output: {**({item: value} if item else {}), **data, **(record or {})}}
     is_external = isinstance(task.task_spec, ExternalTask) and task.state == TaskState.STARTED
     if not is_external and task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is no longer open (it is {TaskState.get_name(task.state)})")

@@ -1,0 +1,163 @@
+"""Joint administrative licensing (联合审批): matters, applications, status, certificates, ratings."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import audit, instances, verification
+from engine.clock import CHINA_TZ
+from engine.documents import increment
+from engine.errors import ExecutionError, InvalidInput, NotFound
+from engine.models_gov import Application
+from engine.services import ServiceCall, register
+
+PROCESS = "licence_joint"
+# The matters (事项) the single window accepts for joint handling: who leads, who reviews, what to bring.
+MATTERS: dict[str, dict[str, Any]] = {
+    "construction_project": {
+        "name": "建设项目立项用地规划许可联合审批", "en": "Construction project: joint approval of project, land and planning",
+        "lead": "fgw", "departments": ["fgw", "zrzy", "sthj", "zjj"], "word": "某联审建",
+        "materials": ["申请表", "项目建议书或可行性研究报告", "用地预审与选址材料", "环境影响评价文件",
+                      "建设工程设计方案"]},
+    "catering": {
+        "name": "开办餐饮店“一件事”联合审批", "en": "Opening a restaurant: joint licensing",
+        "lead": "scjg", "departments": ["scjg", "sthj"], "word": "某联审食",
+        "materials": ["申请表", "营业执照", "经营场所平面图", "食品安全管理制度", "油烟净化设施说明"]},
+}
+STATUSES = {"submitted": "待受理", "supplement": "待补正", "not_accepted": "不予受理", "reviewing": "审查中",
+            "granted": "准予许可", "denied": "不予许可", "delivered": "已送达"}
+ID_NUMBER = re.compile(r"^(\d{17}[\dXx]|[0-9A-HJ-NPQRTUWXY]{18})$")  # 居民身份证号 or 统一社会信用代码
+WRONG_LIMIT, WRONG_WINDOW = 5, timedelta(minutes=30)
+
+
+def matter(code: str) -> dict[str, Any]:
+    found = MATTERS.get(code)
+    if found is None:
+        raise InvalidInput(f"unknown matter '{code}'; one of {', '.join(MATTERS)}", field="matter")
+    return found
+
+
+def _new_number(session: Session, now: datetime) -> str:
+    day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
+    for _ in range(20):
+        number = f"XK{day}{secrets.randbelow(10**6):06d}"
+        if session.scalar(select(Application.id).where(Application.number == number)) is None:
+            return number
+    raise ExecutionError("could not find a free application number; try again")
+
+
+def submit(session: Session, now: datetime, *, matter_code: str, applicant: str, id_number: str, phone: str,
+           materials: list[int] | None = None, description: str = "", actor: str | None = None) -> Application:
+    """An application (online or at the window) and its licence_joint instance."""
+    found = matter(matter_code)
+    applicant = str(applicant or "").strip()
+    if not applicant or len(applicant) > 200:
+        raise InvalidInput("the applicant's name (person or company) is required, at most 200 characters",
+                           field="applicant")
+    id_number = str(id_number or "").strip().upper()
+    if not ID_NUMBER.match(id_number):
+        raise InvalidInput("enter an 18-character ID card number or unified social credit code", field="id_number")
+    phone = verification.check_mobile(phone)
+    app = Application(number=_new_number(session, now), matter=matter_code, applicant=applicant,
+                      id_tail=id_number[-6:], phone=phone, status="submitted", submitted_at=now)
+    session.add(app)
+    session.flush()
+    data = {"application_id": app.id, "application_no": app.number, "matter": matter_code,
+            "matter_name": found["name"], "applicant": applicant, "lead_dept": found["lead"],
+            "review_depts": list(found["departments"]), "required_materials": list(found["materials"]),
+            "materials": list(materials or []), "description": str(description or "")[:2000]}
+    inst = instances.start(session, actor, now, PROCESS, data, title=f"{app.number} {found['name']}（{applicant}）")
+    app.instance_id = inst.id
+    audit.record(session, "application_submitted", actor, now, instance_id=inst.id,
+                 detail={"number": app.number, "matter": matter_code})
+    session.flush()
+    return app
+
+
+def check(session: Session, now: datetime, number: str, id_tail: str, address: str) -> Application | None:
+    """The application when number and the ID's last six characters match; None after recording a failure."""
+    number = (number or "").strip().upper()
+    keys = [f"application:{number}", f"application-ip:{address}"]
+    verification.check_throttle(session, now, keys, WRONG_LIMIT, WRONG_WINDOW)
+    app = session.scalar(select(Application).where(Application.number == number))
+    if app is None or (id_tail or "").strip().upper() != app.id_tail:
+        verification.record_failure(session, now, keys)
+        if app is not None:
+            app.failed_checks += 1
+        return None
+    return app
+
+
+def get(session: Session, application_id: int) -> Application:
+    app = session.get(Application, application_id)
+    if app is None:
+        raise NotFound(f"no application {application_id}")
+    return app
+
+
+def rate(session: Session, now: datetime, app: Application, rating: int, comment: str = "") -> Application:
+    """评价: the applicant rates the service (1–5) once the decision has been delivered."""
+    if app.status not in ("delivered", "not_accepted"):
+        raise InvalidInput("the service can be rated once the decision has been delivered", field="rating")
+    if app.rating is not None:
+        raise InvalidInput("this application has already been rated", field="rating")
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput("rate from 1 (very unsatisfied) to 5 (very satisfied)", field="rating")
+    app.rating, app.rating_comment = rating, (comment or "").strip()[:500]
+    audit.record(session, "application_rated", None, now, instance_id=app.instance_id,
+                 detail={"number": app.number, "rating": rating})
+    return app
+
+
+def _application(call: ServiceCall) -> Application:
+    app_id = call.data.get("application_id")
+    app = call.session.get(Application, app_id) if isinstance(app_id, int) else None
+    if app is None:
+        app = call.session.scalar(select(Application).where(Application.instance_id == call.instance.id))
+    if app is None:
+        raise ExecutionError("this case has no licence application (application_id missing from its data)",
+                             element_id=call.element_id)
+    return app
+
+
+@register("licence_status")
+def _status(call: ServiceCall) -> dict[str, Any]:
+    """Sets the application's status (property `status`) as the applicant will see it."""
+    status = call.properties.get("status", "")
+    if status not in STATUSES:
+        raise ExecutionError(f"property status must be one of {', '.join(STATUSES)}", element_id=call.element_id)
+    app = _application(call)
+    app.status = status
+    if status == "not_accepted":
+        app.decision_reason = str(call.data.get("refuse_reason") or "")
+        app.finished_at = call.now
+    elif status == "denied":
+        app.decision, app.decision_reason = "deny", str(call.data.get("legal_reason") or "")
+    elif status == "delivered":
+        app.finished_at = call.now
+    audit.record(call.session, "application_status", call.actor, call.now, instance_id=call.instance.id,
+                 detail={"number": app.number, "status": status})
+    return {"application_status": status}
+
+
+@register("licence_certificate")
+def _certificate(call: ServiceCall) -> dict[str, Any]:
+    """准予许可: the certificate number from the matter's own yearly sequence."""
+    app = _application(call)
+    if app.certificate_no:
+        return {"certificate_no": app.certificate_no}
+    word = MATTERS.get(app.matter, {}).get("word", "某联审")
+    year = call.now.astimezone(CHINA_TZ).year
+    serial = increment(call.session, f"证:{word}", year)
+    app.certificate_no = f"{word}〔{year}〕{serial}号"
+    app.status, app.decision = "granted", "grant"
+    app.decision_reason = str(call.data.get("legal_reason") or "")
+    audit.record(call.session, "certificate_issued", call.actor, call.now, instance_id=call.instance.id,
+                 detail={"number": app.number, "certificate_no": app.certificate_no})
+    return {"certificate_no": app.certificate_no}
