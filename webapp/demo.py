@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from engine import clocks, definitions, demo_org, instances, org, task_actions, tasks, workdays
 from engine.clock_policies import seed_policies
 from engine.models import Instance
+from webapp import demo_cases
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 DEMO_PASSWORD = "govflow123"
@@ -20,7 +21,8 @@ LEAVE_USERS = [
     ("lisi", "李四 (部门负责人)", "szfb", ["dept_head"]),
     ("wangwu", "王五 (办公室)", "szfb", ["office"]),
 ]
-SHOWN_LOGINS = ["admin", "designer", "zhangsan", "lisi", "wangwu", "supervisor", "mailbox_clerk", "mayor_wang"]
+SHOWN_LOGINS = ["admin", "designer", "zhangsan", "lisi", "wangwu", "supervisor", "mailbox_clerk", "mayor_wang",
+                "window_clerk", "szfb_clerk", "szfb_head", "fgw_leader", "zjj_clerk"]
 
 
 def seed(session: Session, now: datetime) -> list[str]:
@@ -37,6 +39,9 @@ def seed(session: Session, now: datetime) -> list[str]:
     lines = [f"deployed {p.process_id} v{p.version}" for p in result.processes]
     if not session.scalar(select(func.count()).select_from(Instance)):
         lines += _leave_cases(session, now)
+        lines += demo_cases.letters(session, now)
+        lines += demo_cases.applications(session, now)
+        lines += demo_cases.documents(session, now)
     lines.append(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(SHOWN_LOGINS))
     return lines
 
