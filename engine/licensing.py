@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +12,9 @@ from sqlalchemy.orm import Session
 from engine import audit, instances, verification
 from engine.clock import CHINA_TZ
 from engine.documents import increment
-from engine.errors import ExecutionError, InvalidInput, NotFound
+from engine.errors import ExecutionError, InvalidInput
 from engine.models_gov import Application
-from engine.services import ServiceCall, register
+from engine.services import ServiceCall, case_record, register
 
 PROCESS = "licence_joint"
 # The matters (事项) the single window accepts for joint handling: who leads, who reviews, what to bring.
@@ -43,15 +42,6 @@ def matter(code: str) -> dict[str, Any]:
     return found
 
 
-def _new_number(session: Session, now: datetime) -> str:
-    day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
-    for _ in range(20):
-        number = f"XK{day}{secrets.randbelow(10**6):06d}"
-        if session.scalar(select(Application.id).where(Application.number == number)) is None:
-            return number
-    raise ExecutionError("could not find a free application number; try again")
-
-
 def submit(session: Session, now: datetime, *, matter_code: str, applicant: str, id_number: str, phone: str,
            materials: list[int] | None = None, description: str = "", actor: str | None = None) -> Application:
     """An application (online or at the window) and its licence_joint instance."""
@@ -64,7 +54,8 @@ def submit(session: Session, now: datetime, *, matter_code: str, applicant: str,
     if not ID_NUMBER.match(id_number):
         raise InvalidInput("enter an 18-character ID card number or unified social credit code", field="id_number")
     phone = verification.check_mobile(phone)
-    app = Application(number=_new_number(session, now), matter=matter_code, applicant=applicant,
+    app = Application(number=verification.new_reference(session, now, Application.number, "XK",
+                                                         "application number"), matter=matter_code, applicant=applicant,
                       id_tail=id_number[-6:], phone=phone, status="submitted", submitted_at=now)
     session.add(app)
     session.flush()
@@ -83,22 +74,10 @@ def submit(session: Session, now: datetime, *, matter_code: str, applicant: str,
 def check(session: Session, now: datetime, number: str, id_tail: str, address: str) -> Application | None:
     """The application when number and the ID's last six characters match; None after recording a failure."""
     number = (number or "").strip().upper()
-    keys = [f"application:{number}", f"application-ip:{address}"]
-    verification.check_throttle(session, now, keys, WRONG_LIMIT, WRONG_WINDOW)
-    app = session.scalar(select(Application).where(Application.number == number))
-    if app is None or (id_tail or "").strip().upper() != app.id_tail:
-        verification.record_failure(session, now, keys)
-        if app is not None:
-            app.failed_checks += 1
-        return None
-    return app
-
-
-def get(session: Session, application_id: int) -> Application:
-    app = session.get(Application, application_id)
-    if app is None:
-        raise NotFound(f"no application {application_id}")
-    return app
+    return verification.guarded_match(
+        session, now, [f"application:{number}", f"application-ip:{address}"], WRONG_LIMIT, WRONG_WINDOW,
+        lambda: session.scalar(select(Application).where(Application.number == number)),
+        lambda app: (id_tail or "").strip().upper() == app.id_tail)
 
 
 def rate(session: Session, now: datetime, app: Application, rating: int, comment: str = "") -> Application:
@@ -107,22 +86,14 @@ def rate(session: Session, now: datetime, app: Application, rating: int, comment
         raise InvalidInput("the service can be rated once the decision has been delivered", field="rating")
     if app.rating is not None:
         raise InvalidInput("this application has already been rated", field="rating")
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput("rate from 1 (very unsatisfied) to 5 (very satisfied)", field="rating")
-    app.rating, app.rating_comment = rating, (comment or "").strip()[:500]
+    app.rating, app.rating_comment = verification.check_rating(rating), (comment or "").strip()[:500]
     audit.record(session, "application_rated", None, now, instance_id=app.instance_id,
                  detail={"number": app.number, "rating": rating})
     return app
 
 
 def _application(call: ServiceCall) -> Application:
-    app_id = call.data.get("application_id")
-    app = call.session.get(Application, app_id) if isinstance(app_id, int) else None
-    if app is None:
-        app = call.session.scalar(select(Application).where(Application.instance_id == call.instance.id))
-    if app is None:
-        raise ExecutionError("this case has no licence application (application_id missing from its data)",
-                             element_id=call.element_id)
+    app: Application = case_record(call, Application, "application_id", "licence application")
     return app
 
 

@@ -13,12 +13,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit, instances, tasks, verification
-from engine.clock import CHINA_TZ, to_db
-from engine.errors import ExecutionError, InvalidInput, NotFound
+from engine.errors import ExecutionError, InvalidInput
 from engine.models import HumanTask, Instance
 from engine.models_gov import CarbonCopy, Letter
 from engine.org import find_user, group_codes, is_admin
-from engine.services import ServiceCall, register
+from engine.services import ServiceCall, case_record, register
 
 PROCESS = "mayor_mailbox"
 CATEGORIES = {"consult": "咨询", "suggest": "建议", "complain": "投诉"}
@@ -59,15 +58,6 @@ def password_matches(stored: str, password: str) -> bool:
     return hmac.compare_digest(mine, digest)
 
 
-def _new_code(session: Session, now: datetime) -> str:
-    day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
-    for _ in range(20):
-        code = f"XX{day}{secrets.randbelow(10**6):06d}"
-        if session.scalar(select(Letter.id).where(Letter.code == code)) is None:
-            return code
-    raise ExecutionError("could not find a free letter code; try again")
-
-
 def _text(value: Any, field: str, limit: int, what: str) -> str:
     text = str(value or "").strip()
     if not text:
@@ -86,7 +76,7 @@ def submit_letter(session: Session, now: datetime, *, phone: str, category: str,
     title = _text(title, "title", MAX_TITLE, "the title")
     content = _text(content, "content", MAX_CONTENT, "the letter's content")
     password = f"{secrets.randbelow(10**6):06d}"
-    letter = Letter(code=_new_code(session, now), password_hash=hash_password(password),
+    letter = Letter(code=verification.new_reference(session, now, Letter.code, "XX", "letter code"), password_hash=hash_password(password),
                     writer_name=str(writer_name or "").strip()[:100], phone=phone, category=category,
                     title=title, content=content, wants_public=bool(wants_public),
                     screen_hits=screen(title, content), folder="new", submitted_at=now)
@@ -107,15 +97,10 @@ def check_letter(session: Session, now: datetime, code: str, password: str, addr
     """The letter when code and password match; None after recording a failure (the caller commits it),
     refused outright while the code or the address has too many recent failures."""
     code = (code or "").strip().upper()
-    keys = [f"letter:{code}", f"letter-ip:{address}"]
-    verification.check_throttle(session, now, keys, WRONG_LIMIT, WRONG_WINDOW)
-    letter = session.scalar(select(Letter).where(Letter.code == code))
-    if letter is None or not password_matches(letter.password_hash, (password or "").strip()):
-        verification.record_failure(session, now, keys)
-        if letter is not None:
-            letter.failed_checks += 1
-        return None
-    return letter
+    return verification.guarded_match(
+        session, now, [f"letter:{code}", f"letter-ip:{address}"], WRONG_LIMIT, WRONG_WINDOW,
+        lambda: session.scalar(select(Letter).where(Letter.code == code)),
+        lambda letter: password_matches(letter.password_hash, (password or "").strip()))
 
 
 def rate(session: Session, now: datetime, letter: Letter, rating: int, comment: str = "") -> Letter:
@@ -124,18 +109,9 @@ def rate(session: Session, now: datetime, letter: Letter, rating: int, comment: 
         raise InvalidInput("a letter can be rated once its reply is finished", field="rating")
     if letter.rating is not None:
         raise InvalidInput("this letter has already been rated", field="rating")
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput("rate from 1 (very unsatisfied) to 5 (very satisfied)", field="rating")
-    letter.rating, letter.rating_comment, letter.rated_at = rating, (comment or "").strip()[:500], now
+    letter.rating, letter.rating_comment, letter.rated_at = verification.check_rating(rating), (comment or "").strip()[:500], now
     audit.record(session, "letter_rated", None, now, instance_id=letter.instance_id,
                  detail={"code": letter.code, "rating": rating})
-    return letter
-
-
-def get_letter(session: Session, letter_id: int) -> Letter:
-    letter = session.get(Letter, letter_id)
-    if letter is None:
-        raise NotFound(f"no letter {letter_id}")
     return letter
 
 
@@ -185,13 +161,7 @@ def letters_in(session: Session, username: str, folder: str, limit: int = 50, of
 
 
 def _letter_of(call: ServiceCall) -> Letter:
-    letter_id = call.data.get("letter_id")
-    letter = call.session.get(Letter, letter_id) if isinstance(letter_id, int) else None
-    if letter is None:
-        letter = call.session.scalar(select(Letter).where(Letter.instance_id == call.instance.id))
-    if letter is None:
-        raise ExecutionError("this case has no mailbox letter (letter_id missing from its data)",
-                             element_id=call.element_id)
+    letter: Letter = case_record(call, Letter, "letter_id", "mailbox letter")
     return letter
 
 
@@ -246,15 +216,3 @@ def _publish(call: ServiceCall) -> dict[str, Any]:
     audit.record(call.session, "letter_published" if letter.published else "letter_finished", call.actor,
                  call.now, instance_id=call.instance.id, detail={"code": letter.code, "copied": copied})
     return {"published": letter.published, "copied_to": copied}
-
-
-def instance_letter(session: Session, instance: Instance) -> Letter | None:
-    return session.scalar(select(Letter).where(Letter.instance_id == instance.id))
-
-
-def overdue_letters(session: Session, now: datetime) -> list[Letter]:
-    """Letters still open after the mailbox's 15 days (for supervision lists)."""
-    limit = to_db(now - timedelta(days=15))
-    return list(session.scalars(select(Letter).where(Letter.folder.in_(("new", "handling")),
-                                                     Letter.submitted_at < limit)))
-

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime
@@ -34,6 +35,18 @@ class ServiceCall:
 
 
 Handler = Callable[[ServiceCall], dict[str, Any] | None]
+
+
+def case_record(call: ServiceCall, model: Any, id_variable: str, what: str) -> Any:
+    """The row a case belongs to (a letter, an application): by the id in the case data, else by instance."""
+    row_id = call.data.get(id_variable)
+    row = call.session.get(model, row_id) if isinstance(row_id, int) else None
+    if row is None:
+        row = call.session.scalar(select(model).where(model.instance_id == call.instance.id))
+    if row is None:
+        raise ExecutionError(f"this case has no {what} ({id_variable} missing from its data)",
+                             element_id=call.element_id)
+    return row
 _REGISTRY: dict[str, Handler] = {}
 _loaded = False
 

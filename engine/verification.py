@@ -6,17 +6,19 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import notify
 from engine.clock import CHINA_TZ, as_utc, to_db
-from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.errors import Conflict, ExecutionError, Forbidden, InvalidInput
 from engine.models_gov import FailedAttempt, OneTimeCode
 
+T = TypeVar("T")
 CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 PER_DAY = 10
@@ -106,3 +108,36 @@ def forget_failures(session: Session, now: datetime, older_than: timedelta = tim
     """Housekeeping for the scheduler: old failures no longer count."""
     result = session.execute(delete(FailedAttempt).where(FailedAttempt.at < to_db(now - older_than)))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def new_reference(session: Session, now: datetime, column: Any, prefix: str, what: str) -> str:
+    """A number citizens quote (a letter code, an application number): prefix, China date, six random
+    digits, unused so far in `column`."""
+    day = now.astimezone(CHINA_TZ).strftime("%Y%m%d")
+    for _ in range(20):
+        reference = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
+        if session.scalar(select(column).where(column == reference).limit(1)) is None:
+            return reference
+    raise ExecutionError(f"could not find a free {what}; try again")
+
+
+def guarded_match(session: Session, now: datetime, keys: list[str], limit: int, window: timedelta,
+                  found: Callable[[], T | None], matches: Callable[[T], bool]) -> T | None:
+    """The record when the secret matches; None after recording a failure (the caller commits it),
+    refused outright while any key has `limit` failures inside the window. The record counts its own."""
+    check_throttle(session, now, keys, limit, window)
+    record = found()
+    if record is None or not matches(record):
+        record_failure(session, now, keys)
+        if record is not None:
+            record.failed_checks += 1  # type: ignore[attr-defined]
+        return None
+    return record
+
+
+def check_rating(rating: Any) -> int:
+    """A citizen's rating of the service: a whole number from 1 to 5."""
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise InvalidInput("rate from 1 (very unsatisfied) to 5 (very satisfied)", field="rating")
+    return rating
+

@@ -24,6 +24,15 @@ DATABASE = os.environ.get("GOVFLOW_TEST_DATABASE", "sqlite")
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 
 
+def forget_live_objects(session: Session) -> None:
+    """Reload mode: drop cached workflows and specs and expire rows, so the next step reads the database."""
+    from engine import definitions, instances
+
+    instances.CACHE.clear()
+    definitions._SPEC_CACHE.clear()
+    session.expire_all()
+
+
 def _pg_admin_url() -> str:
     url = os.environ.get("GOVFLOW_TEST_PG_URL")
     if not url:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from engine import audit, definitions, instances, org, tasks
 from engine.bpmn import runtime
 from engine.models import HumanTask, Instance
+from tests.conftest import forget_live_objects
 
 STARTER = "applicant"
 Scenario = Callable[["Run"], None]
@@ -91,9 +92,7 @@ class Run:
         """Before each step in reload mode: forget every live object so state comes from the database."""
         self.steps += 1
         if self.reload:
-            instances.CACHE.clear()
-            definitions._SPEC_CACHE.clear()
-            self.session.expire_all()
+            forget_live_objects(self.session)
 
     def deploy(self, *files: str) -> definitions.DeployResult:
         self.step()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import definitions, demo_org, instances, tasks, workdays
+from engine.clock import CHINA_TZ
 from engine.clock_policies import seed_policies
 from engine.models import Clock, HumanTask
+from tests.conftest import forget_live_objects
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROCESSES = ROOT / "processes"
@@ -34,9 +36,7 @@ class Gov:
     def step(self) -> None:
         self.steps += 1
         if self.reload:
-            instances.CACHE.clear()
-            definitions._SPEC_CACHE.clear()
-            self.session.expire_all()
+            forget_live_objects(self.session)
 
     def deploy(self, *files: str) -> None:
         batch = [(name, (PROCESSES / name).read_bytes()) for name in files]
@@ -84,3 +84,9 @@ def gov(request: pytest.FixtureRequest, session: Session, now: datetime) -> Iter
     workdays.seed_official(session, now)
     demo_org.seed_org(session)
     yield Gov(session, now, reload=request.param == "reload")
+
+
+def last_day(clock: Clock) -> date:
+    """The last day of a clock's limit in China (it expires at the end of that day)."""
+    return (clock.due_at - timedelta(microseconds=1)).astimezone(CHINA_TZ).date()
+

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +17,7 @@ from engine.errors import Forbidden
 from engine.models import AuditEvent
 from engine.models_gov import DocumentNumber
 from tests.conftest import NOW
-from tests.processes.conftest import PROCESSES, Gov
+from tests.processes.conftest import PROCESSES, Gov, last_day
 
 DRAFT = {"title": "关于做好2026年冬季安全生产工作的通知", "doc_type": "通知", "doc_word": "某府发",
          "main_to": ["fgw", "zjj"], "cc_to": ["xfj"], "secrecy": "公开", "urgency": "加急",
@@ -114,7 +114,7 @@ def test_incoming_handled_by_two_departments_read_by_leaders_and_filed(gov: Gov)
     assert len(handles) == 2
     duban = [c for c in gov.clocks(iid) if c.element_id == "handle"]
     assert {c.policy_code for c in duban} == {"duban"} and {c.department_code for c in duban} == {"zjj", "scjg"}
-    assert {(c.due_at - timedelta(microseconds=1)).date() for c in duban} == {datetime(2026, 11, 20).date()}
+    assert {last_day(c) for c in duban} == {date(2026, 11, 20)}
     for t in handles:
         clerk = sorted(gov.who_may(t) - {"admin"})[0]
         gov.complete(iid, "handle", clerk, {"result": f"{clerk} 已完成检查"}, task_id=t.id)

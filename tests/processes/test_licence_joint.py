@@ -8,19 +8,13 @@ from datetime import date, timedelta
 import pytest
 
 from engine import clocks, extensions, licensing
-from engine.clock import CHINA_TZ
 from engine.errors import ExecutionError, Forbidden, InvalidInput
 from engine.models import Clock
 from engine.models_gov import Application
-from tests.processes.conftest import Gov
+from tests.processes.conftest import Gov, last_day
 
 APPLICANT = {"matter_code": "catering", "applicant": "某某餐饮管理有限公司", "id_number": "91110000MA01ABCD3X",
              "phone": "13900139000"}
-
-
-def local_day(clock: Clock) -> date:
-    """The last day of the limit (a clock expires at the end of it, China time)."""
-    return (clock.due_at - timedelta(microseconds=1)).astimezone(CHINA_TZ).date()
 
 
 @pytest.fixture
@@ -40,7 +34,7 @@ def test_acceptance_is_the_windows_and_runs_the_five_day_rule(gov: Gov, app: App
     accept = gov.task(iid, "accept")
     assert gov.who_may(accept) == {"window_clerk", "admin"}  # the lane 综合受理窗口（zwfw_window）
     step = next(c for c in gov.clocks(iid) if c.task_id == accept.id)
-    assert step.policy_code == "xk_supplement_notice" and local_day(step) == date(2026, 11, 9)  # 5 working days
+    assert step.policy_code == "xk_supplement_notice" and last_day(step) == date(2026, 11, 9)  # 5 working days
     joint = case_clock(gov, iid)
     assert joint.policy_code == "xk_joint" and "第四十二条" in (joint.legal_basis or "")
 
@@ -76,7 +70,7 @@ def test_supplement_pauses_the_clock_then_departments_review_and_it_is_granted(g
     review_clocks = [c for c in gov.clocks(iid) if c.element_id == "review"]
     assert len(review_clocks) == 2 and {c.department_code for c in review_clocks} == {"scjg", "sthj"}
     # accepted Tuesday 10 Nov: ten working days end on Tuesday 24 Nov
-    assert {local_day(c) for c in review_clocks} == {date(2026, 11, 24)}
+    assert {last_day(c) for c in review_clocks} == {date(2026, 11, 24)}
     for t in reviews:
         head = sorted(gov.who_may(t) - {"admin"})[0]
         gov.complete(iid, "review", head, {"agree": True}, opinion=f"{head}：符合条件", task_id=t.id)
