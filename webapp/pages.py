@@ -11,6 +11,8 @@ from engine.clock import CHINA_TZ, as_utc
 from engine.models import Department, User
 from webapp import web_context as ctx
 
+SUPERVISORS = {"supervisor", "city_leader", "admin"}
+
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """Stored naive-UTC moments shown in China time."""
@@ -46,16 +48,22 @@ class _LazyPickers(dict):  # type: ignore[type-arg]
 def init_app(app: Flask, protect: Any) -> None:
     """`protect(blueprint, predicate)` is the one role check each blueprint gets."""
     from engine import org
+    from webapp.admin import bp as admin_bp
     from webapp.designer import bp as designer_bp
     from webapp.inbox import bp as inbox_bp
     from webapp.instances import bp as instances_bp
+    from webapp.portal import bp as portal_bp
+    from webapp.supervision import bp as supervision_bp
 
     app.add_template_filter(localtime, "localtime")
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
-             designer_bp: lambda session, username: bool({"designer", "admin"} & org.group_codes(session, username))}
+             designer_bp: lambda session, username: bool({"designer", "admin"} & org.group_codes(session, username)),
+             supervision_bp: lambda session, username: bool(SUPERVISORS & org.group_codes(session, username)),
+             admin_bp: lambda session, username: "admin" in org.group_codes(session, username)}
     for bp, rule in rules.items():
         if not getattr(bp, "govflow_protected", False):  # blueprints are shared by every app built
             protect(bp, rule)
             bp.govflow_protected = True  # type: ignore[attr-defined]
         app.register_blueprint(bp)
+    app.register_blueprint(portal_bp)  # public: citizens and companies have no login
