@@ -82,3 +82,19 @@ def clock_views(session: Session, instance_id: int) -> list[ClockView]:
 
 def trail(session: Session, instance_id: int) -> list[AuditEvent]:
     return audit.trail(session, instance_id)
+
+
+def references(session: Session, instance_id: int) -> list[tuple[str, str]]:
+    """The numbers people quote for a case (文号, 信件编号, 申请编号) and its public status, as (kind, value)."""
+    from engine.models_gov import Application, DocumentNumber, Letter
+
+    found: list[tuple[str, str]] = []
+    for number in session.scalars(select(DocumentNumber.number).where(DocumentNumber.instance_id == instance_id)):
+        found.append(("doc_number", number))
+    for letter in session.scalars(select(Letter).where(Letter.instance_id == instance_id)):
+        found += [("letter_code", letter.code), ("letter_folder", letter.folder)]
+        if letter.published:
+            found.append(("published", letter.code))
+    for application in session.scalars(select(Application).where(Application.instance_id == instance_id)):
+        found += [("application_number", application.number), ("application_status", application.status)]
+    return found

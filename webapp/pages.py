@@ -44,6 +44,9 @@ class _LazyPickers(dict):  # type: ignore[type-arg]
         self.update(_pickers())
         return dict.__getitem__(self, key)
 
+    def __bool__(self) -> bool:  # not loaded yet is not the same as empty: templates test `if pickers`
+        return True
+
 
 def init_app(app: Flask, protect: Any) -> None:
     """`protect(blueprint, predicate)` is the one role check each blueprint gets."""

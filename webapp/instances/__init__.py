@@ -39,6 +39,6 @@ def show(instance_id: int) -> Any:
         "instances/show.html", inst=inst, svg=diagram_svg(inst, states), states=states,
         open_rows=[(r, tasks.may_work(session, r, user)) for r in open_rows],
         trail=instance_view.trail(session, inst.id), clocks=instance_view.clock_views(session, inst.id),
-        files=attachments.of_instance(session, inst.id),
+        files=attachments.of_instance(session, inst.id), references=instance_view.references(session, inst.id),
         data=instances.current_data(session, inst, now) if inst.status == instances.RUNNING else {},
         may_withdraw=bool(last) and last[-1].actor == user and inst.status == instances.RUNNING)

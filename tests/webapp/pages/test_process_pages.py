@@ -45,6 +45,9 @@ def test_demo_task_pages_render_for_their_holders(app: Flask, as_user: Any) -> N
         page = client.get(f"/inbox/tasks/{task_id}")
         assert page.status_code == 200, (element, holder)
         assert 'name="csrf_token"' in page.text or "<form" in page.text
+        if element == "accept":  # a multiple department picker: it must offer the departments
+            picker = re.search(r'<select[^>]*name="review_depts".*?</select>', page.text, re.S)
+            assert picker and '<option value="scjg"' in picker.group(0), "the department picker lists nothing"
         seen.add(element)
         shown = client.get(f"/instances/{instance_id}")
         assert shown.status_code == 200 and "bpmn-diagram" in shown.text
