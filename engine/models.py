@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -178,12 +179,16 @@ class HumanTask(Base):
 
 
 class TaskCandidate(Base):
+    """Who may work a task. Kept after the task closes (it decides who may still view the case);
+    `open` mirrors the task's status so an inbox reads only the live rows of a group's long history."""
+
     __tablename__ = "task_candidate"
-    __table_args__ = (Index("ix_task_candidate_kind_value", "kind", "value"),)
+    __table_args__ = (Index("ix_task_candidate_kind_value_open", "kind", "value", "open"),)
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     value: Mapped[str] = mapped_column(String(128), primary_key=True)
+    open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class AuditEvent(Base):
@@ -229,6 +234,7 @@ class Clock(Base):
     __table_args__ = (
         Index("ix_clock_active_next_check", "active", "next_check_at"),
         Index("ix_clock_instance", "instance_id"),
+        Index("ix_clock_task", "task_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine import assignment, clock_hooks
 from engine.bpmn import runtime
@@ -34,6 +35,7 @@ def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: 
         row.completed_at = stamp
         row.completed_by = done.get(task_id)
         closed.append(row)
+    _close_candidates(session, closed)
     opened = []
     reopened = session.info.pop(REOPENED, set())  # tasks a send-back or withdrawal reset keep their ids
     for task_id, task in current.items():
@@ -44,6 +46,23 @@ def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: 
     # Statutory clocks follow the rows (no query unless the process declares clocks or has ended).
     clock_hooks.sync(session, instance, wf, now, [(row, current[row.id]) for row in opened], closed)
     return opened
+
+
+def _close_candidates(session: Session, rows: list[HumanTask]) -> None:
+    """Closed tasks leave the inboxes: one UPDATE for stored candidates, without loading them."""
+    stored = [row.id for row in rows if row not in session.new]
+    for row in rows:
+        if row in session.new:  # opened and closed before any flush: its candidates are not stored yet
+            for candidate in row.candidates:
+                candidate.open = False
+    if not stored:
+        return
+    with session.no_autoflush:
+        session.execute(update(TaskCandidate).where(TaskCandidate.task_id.in_(stored))
+                        .values(open=False).execution_options(synchronize_session=False))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, TaskCandidate) and obj.task_id in stored:
+            set_committed_value(obj, "open", False)
 
 
 def _forget_row(session: Session, task_id: str) -> None:
@@ -92,10 +111,13 @@ def _insert(session: Session, instance: Instance, task: runtime.OpenTask, now: d
 
 def close_all(session: Session, instance: Instance, now: datetime) -> None:
     """Cancel every open task row of an instance (cancellation, termination)."""
+    closed = []
     for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                        HumanTask.status == OPEN)):
         row.status = CANCELLED
         row.completed_at = to_db(now)
+        closed.append(row)
+    _close_candidates(session, closed)
 
 
 def _plain(value: Any) -> Any:

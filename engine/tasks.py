@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, or_, select, union_all, update
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from engine import audit, deputies, instances
 from engine.bpmn import runtime
@@ -51,11 +51,18 @@ def _is_candidate(session: Session, row: HumanTask, username: str | None) -> boo
 
 
 def visible_filter(username: str, groups: set[str]) -> Any:
-    """SQL condition for open tasks a user may work (used by lists and inboxes)."""
-    candidate = exists().where(TaskCandidate.task_id == HumanTask.id, or_(
+    """SQL condition for open tasks a user may work (used by lists and inboxes).
+
+    The ids come from two index lookups (the user's own open tasks, the live candidate rows of the
+    user and their groups), so the cost follows the size of the inbox, not of all open work."""
+    mine = aliased(HumanTask)
+    own = select(mine.id).where(mine.status == OPEN, mine.assignee == username)
+    # Only the live candidate rows (`open`): a group's history grows for years, its inbox does not.
+    offered = select(TaskCandidate.task_id).where(TaskCandidate.open.is_(True), or_(
         and_(TaskCandidate.kind == "user", TaskCandidate.value == username),
         and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(groups) or [""]))))
-    return or_(HumanTask.assignee == username, and_(HumanTask.assignee.is_(None), candidate))
+    return and_(HumanTask.id.in_(union_all(own, offered)),
+                or_(HumanTask.assignee == username, HumanTask.assignee.is_(None)))
 
 
 def list_open(session: Session, username: str | None = None, limit: int = 500) -> list[HumanTask]:

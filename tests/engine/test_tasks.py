@@ -218,3 +218,28 @@ def test_cancel_closes_tasks_and_keeps_the_trail(deployed, now) -> None:
         instances.cancel(session, "alice", now, inst.id)
     with pytest.raises(Conflict):
         instances.set_suspended(session, "alice", now, inst.id, True)
+
+
+def test_closed_tasks_leave_candidate_inboxes_but_keep_case_access(deployed, now) -> None:
+    from sqlalchemy import select
+
+    from engine import access
+    from engine.models import TaskCandidate
+
+    session = deployed
+    instance_id, review = _at_review(session, now)
+    assert [r.id for r in tasks.list_open(session, "rita")] == [review.id]
+    assert {c.open for c in review.candidates} == {True}
+    tasks.complete(session, "raj", now, review.id, {"approved": True})
+    session.flush()
+    stored = session.execute(select(TaskCandidate.open).where(TaskCandidate.task_id == review.id)).scalars().all()
+    assert stored and not any(stored), "a completed task's candidate rows are no longer live"
+    session.expire_all()
+    assert review.id not in [r.id for r in tasks.list_open(session, "rita")]
+    assert access.may_view(session, "rita", instances.get(session, instance_id), now), \
+        "a member of the candidate group may still look at the case"
+    other, cancelled = _at_review(session, now)
+    instances.cancel(session, "root", now, other, "withdrawn by the applicant")
+    session.flush()
+    assert not any(session.execute(select(TaskCandidate.open).where(
+        TaskCandidate.task_id == cancelled.id)).scalars().all())

@@ -108,7 +108,8 @@ def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, c
 
 
 def _page(session: Session, query: Select, f: InboxFilter) -> Page:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # The count keeps the joins and conditions but drops the columns: no due date computed per row.
+    total = session.scalar(query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)) or 0
     rows = [dict(r._mapping) for r in session.execute(query.offset(f.offset()).limit(f.limit()))]
     return Page(rows, total, max(f.page, 1), f.limit())
 
@@ -121,6 +122,15 @@ def todo(session: Session, username: str, f: InboxFilter | None = None) -> Page:
     if not is_admin(session, username):
         query = query.where(tasks.visible_filter(username, group_codes(session, username)))
     return _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.created_at), f)
+
+
+def todo_count(session: Session, username: str) -> int:
+    """The 待办 number without computing due dates or sorting: only the visibility test counts."""
+    query = select(func.count()).select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
+        HumanTask.status == "open", Instance.status == instances.RUNNING)
+    if not is_admin(session, username):
+        query = query.where(tasks.visible_filter(username, group_codes(session, username)))
+    return session.scalar(query) or 0
 
 
 def done(session: Session, username: str, f: InboxFilter | None = None) -> Page:
@@ -179,11 +189,11 @@ def copies(session: Session, username: str, f: InboxFilter | None = None) -> Pag
     return _page(session, query, f)
 
 
-def counts(session: Session, username: str) -> dict[str, int]:
-    """The numbers shown on every tab."""
+def counts(session: Session, username: str, todo_total: int | None = None) -> dict[str, int]:
+    """The numbers shown on every tab (the 待办 list passes the total it has already counted)."""
     unread = and_(CarbonCopy.recipient == username, CarbonCopy.read_at.is_(None))
     return {
-        "todo": todo(session, username, InboxFilter(per_page=1)).total,
+        "todo": todo_count(session, username) if todo_total is None else todo_total,
         "done": session.scalar(select(func.count()).select_from(HumanTask).where(
             HumanTask.completed_by == username, HumanTask.status == "completed")) or 0,
         "copies_unread": session.scalar(select(func.count()).select_from(CarbonCopy).where(unread)) or 0,

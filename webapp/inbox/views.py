@@ -50,7 +50,9 @@ def index() -> Any:
         f.descending = True
     page = {"todo": queries.todo, "done": queries.done, "copies": queries.copies,
             "started": queries.started}[tab](session, user, f)
-    return render_template("inbox/list.html", tab=tab, page=page, f=f, counts=queries.counts(session, user),
+    unfiltered = tab == "todo" and f == queries.InboxFilter(sort=f.sort, descending=f.descending, page=f.page)
+    counts = queries.counts(session, user, page.total if unfiltered else None)
+    return render_template("inbox/list.html", tab=tab, page=page, f=f, counts=counts,
                            processes=queries.processes(session), args=request.args)
 
 
