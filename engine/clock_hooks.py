@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from engine import audit, clocks
+from engine import audit, clocks, task_deadlines
 from engine.bpmn import runtime
 from engine.clock_policies import DUBAN
 from engine.errors import EngineError
@@ -79,6 +79,8 @@ def sync(session: Session, instance: Instance, wf: runtime.Workflow, now: dateti
          opened: list[tuple[HumanTask, runtime.OpenTask]], closed: list[HumanTask]) -> None:
     """Start clocks of opened tasks, finish those of closed ones and of an ended instance."""
     info = declared(wf)
+    if opened and info.case_policy is not None:  # new tasks show the case clock's due date
+        task_deadlines.mark(session, instance.id)
     ended = instance.status not in _LIVE
     starting = [(row, task) for row, task in opened if element_properties(task.extensions).get(CLOCK)]
     closing = [row for row in closed if row.element_id in info.step_elements]

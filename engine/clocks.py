@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from engine import audit, clock_alerts, workdays
+from engine import audit, clock_alerts, task_deadlines, workdays
 from engine import clock_schedule as sched
 from engine.clock import to_db
 from engine.clock_policies import CALENDAR, DUBAN, check_reason, get_policy, seed_policies
@@ -367,6 +367,7 @@ def _write_clocks(session: Session, changed: list[DueClock]) -> None:
     for clock in changed:
         clock.lock_version += 1
         clock.loaded = clock.written()
+    task_deadlines.refresh(session, (clock.instance_id for clock in changed))
 
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -172,6 +172,9 @@ class HumanTask(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_by: Mapped[str | None] = mapped_column(String(64), index=True)
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What the inbox row shows, kept from the clocks by engine.task_deadlines (never set by hand).
+    deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    warning_level: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
     candidates: Mapped[list[TaskCandidate]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"

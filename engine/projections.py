@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from engine import assignment, clock_hooks
+from engine import assignment, clock_hooks, task_deadlines  # noqa: F401  (its flush hook keeps task deadlines)
 from engine.bpmn import runtime
 from engine.clock import to_db
 from engine.models import HumanTask, Instance, TaskCandidate
@@ -102,7 +102,7 @@ def _insert(session: Session, instance: Instance, task: runtime.OpenTask, now: d
     row = HumanTask(id=task.id, instance_id=instance.id, process_id=task.process_id,
                     element_id=task.element_id, name=task.name, kind=task.kind, lane=task.lane,
                     status=OPEN, assignee=who.assignee, form_key=who.form_key, priority=who.priority,
-                    due_at=to_db(who.due_at), created_at=to_db(now), properties=props)
+                    due_at=to_db(who.due_at), deadline_at=to_db(who.due_at), created_at=to_db(now), properties=props)
     row.candidates = [TaskCandidate(kind="user", value=u) for u in who.users]
     row.candidates += [TaskCandidate(kind="group", value=g) for g in who.groups]
     session.add(row)

@@ -54,20 +54,9 @@ class Page:
         self.pages = max(1, -(-self.total // max(self.per_page, 1)))
 
 
-def _step_clock(column: Any) -> Any:
-    return (select(column).where(Clock.task_id == HumanTask.id, Clock.active.is_(True))
-            .order_by(Clock.id).limit(1).scalar_subquery())
-
-
-def _case_clock(column: Any) -> Any:
-    return (select(column).where(Clock.instance_id == HumanTask.instance_id, Clock.task_id.is_(None),
-                                 Clock.active.is_(True)).order_by(Clock.due_at).limit(1).scalar_subquery())
-
-
 def _task_columns() -> tuple[Any, Any]:
-    due = func.coalesce(_step_clock(Clock.due_at), HumanTask.due_at, _case_clock(Clock.due_at))
-    level = func.coalesce(_step_clock(Clock.warning_level), _case_clock(Clock.warning_level), literal("none"))
-    return due.label("due_at"), level.label("warning_level")
+    """Due date and warning level as engine.task_deadlines keeps them on every open task."""
+    return HumanTask.deadline_at.label("due_at"), HumanTask.warning_level.label("warning_level")
 
 
 def _base_tasks(due: Any, level: Any) -> Select:
