@@ -15,7 +15,7 @@ def test_supervision_needs_a_supervisor_or_leader(as_user: Any) -> None:
 
 def test_admin_needs_the_admin_group(as_user: Any) -> None:
     assert as_user("supervisor").get("/admin/").status_code == 403
-    assert as_user("admin").get("/admin/").status_code == 200
+    assert as_user("admin").get("/admin/users").status_code == 200
 
 
 def test_portal_is_public_and_login_pages_redirect(app: Flask) -> None:
