@@ -13,6 +13,7 @@ from engine import audit, instances, verification
 from engine.clock import CHINA_TZ
 from engine.documents import increment
 from engine.errors import ExecutionError, InvalidInput
+from engine.models import Instance
 from engine.models_gov import Application
 from engine.services import ServiceCall, case_record, register
 
@@ -33,6 +34,7 @@ STATUSES = {"submitted": "待受理", "supplement": "待补正", "not_accepted":
             "granted": "准予许可", "denied": "不予许可", "delivered": "已送达"}
 ID_NUMBER = re.compile(r"^(\d{17}[\dXx]|[0-9A-HJ-NPQRTUWXY]{18})$")  # 居民身份证号 or 统一社会信用代码
 WRONG_LIMIT, WRONG_WINDOW = 5, timedelta(minutes=30)
+MAX_APPLICANT, MAX_DESCRIPTION = 200, 2000
 
 
 def matter(code: str) -> dict[str, Any]:
@@ -42,32 +44,61 @@ def matter(code: str) -> dict[str, Any]:
     return found
 
 
-def submit(session: Session, now: datetime, *, matter_code: str, applicant: str, id_number: str, phone: str,
-           materials: list[int] | None = None, description: str = "", actor: str | None = None) -> Application:
-    """An application (online or at the window) and its licence_joint instance."""
-    found = matter(matter_code)
+def clean_application(*, matter_code: str, applicant: str, id_number: str, phone: str,
+                      description: str = "") -> dict[str, str]:
+    """Every field of an application checked before anything (an upload, a row) is stored."""
+    matter(matter_code)
     applicant = str(applicant or "").strip()
-    if not applicant or len(applicant) > 200:
-        raise InvalidInput("the applicant's name (person or company) is required, at most 200 characters",
-                           field="applicant")
+    if not applicant or len(applicant) > MAX_APPLICANT:
+        raise InvalidInput(f"the applicant's name (person or company) is required, at most {MAX_APPLICANT} "
+                           "characters", field="applicant")
     id_number = str(id_number or "").strip().upper()
     if not ID_NUMBER.match(id_number):
         raise InvalidInput("enter an 18-character ID card number or unified social credit code", field="id_number")
-    phone = verification.check_mobile(phone)
+    description = str(description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"the description is longer than {MAX_DESCRIPTION} characters ({len(description)})",
+                           field="description")
+    return {"matter": matter_code, "applicant": applicant, "id_tail": id_number[-6:],
+            "phone": verification.check_mobile(phone), "description": description}
+
+
+def receive(session: Session, now: datetime, *, matter_code: str, applicant: str, id_number: str, phone: str,
+            materials: list[int] | None = None, description: str = "") -> Application:
+    """The application kept on its own (no instance yet), so a failing start never loses it."""
+    fields = clean_application(matter_code=matter_code, applicant=applicant, id_number=id_number, phone=phone,
+                               description=description)
     app = Application(number=verification.new_reference(session, now, Application.number, "XK",
-                                                         "application number"), matter=matter_code, applicant=applicant,
-                      id_tail=id_number[-6:], phone=phone, status="submitted", submitted_at=now)
+                                                         "application number"),
+                      status="submitted", submitted_at=now, materials=[int(m) for m in materials or []], **fields)
     session.add(app)
     session.flush()
-    data = {"application_id": app.id, "application_no": app.number, "matter": matter_code,
-            "matter_name": found["name"], "applicant": applicant, "lead_dept": found["lead"],
+    return app
+
+
+def start_case(session: Session, now: datetime, app: Application, actor: str | None = None,
+               channel: str = "") -> Instance:
+    """The application's licence_joint instance."""
+    found = matter(app.matter)
+    data = {"application_id": app.id, "application_no": app.number, "matter": app.matter,
+            "matter_name": found["name"], "applicant": app.applicant, "lead_dept": found["lead"],
             "review_depts": list(found["departments"]), "required_materials": list(found["materials"]),
-            "materials": list(materials or []), "description": str(description or "")[:2000]}
-    inst = instances.start(session, actor, now, PROCESS, data, title=f"{app.number} {found['name']}（{applicant}）")
-    app.instance_id = inst.id
+            "materials": list(app.materials), "description": app.description}
+    inst = instances.start(session, actor, now, PROCESS, data,
+                           title=f"{app.number} {found['name']}（{app.applicant}）")
+    app.instance_id, app.start_error = inst.id, None
     audit.record(session, "application_submitted", actor, now, instance_id=inst.id,
-                 detail={"number": app.number, "matter": matter_code})
+                 detail={"number": app.number, "matter": app.matter, **({"channel": channel} if channel else {})})
     session.flush()
+    return inst
+
+
+def submit(session: Session, now: datetime, *, matter_code: str, applicant: str, id_number: str, phone: str,
+           materials: list[int] | None = None, description: str = "", actor: str | None = None) -> Application:
+    """An application (online or at the window) and its licence_joint instance."""
+    app = receive(session, now, matter_code=matter_code, applicant=applicant, id_number=id_number, phone=phone,
+                  materials=materials, description=description)
+    start_case(session, now, app, actor)
     return app
 
 
@@ -86,7 +117,7 @@ def rate(session: Session, now: datetime, app: Application, rating: int, comment
         raise InvalidInput("the service can be rated once the decision has been delivered", field="rating")
     if app.rating is not None:
         raise InvalidInput("this application has already been rated", field="rating")
-    app.rating, app.rating_comment = verification.check_rating(rating), (comment or "").strip()[:500]
+    app.rating, app.rating_comment = verification.check_rating(rating), verification.check_comment(comment)
     audit.record(session, "application_rated", None, now, instance_id=app.instance_id,
                  detail={"number": app.number, "rating": rating})
     return app

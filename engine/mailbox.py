@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit, instances, tasks, verification
@@ -26,7 +26,7 @@ FOLDERS = {"new": "未处理", "handling": "流程追踪", "rejected": "不予�
            "recycle": "回收站"}
 # Words that flag a letter for the receiving clerk's attention; they never block a letter by themselves.
 KEYWORDS = ("法轮", "赌博", "博彩", "代开发票", "办证", "枪支", "毒品", "色情", "传销", "刷单", "贷款", "返利")
-MAX_TITLE, MAX_CONTENT = 200, 5000
+MAX_TITLE, MAX_CONTENT, MAX_NAME = 200, 5000, 100
 WRONG_LIMIT, WRONG_WINDOW = 5, timedelta(minutes=30)
 _ITERATIONS = 120_000
 
@@ -67,30 +67,55 @@ def _text(value: Any, field: str, limit: int, what: str) -> str:
     return text
 
 
-def submit_letter(session: Session, now: datetime, *, phone: str, category: str, title: str, content: str,
-                  wants_public: bool = False, writer_name: str = "", actor: str | None = None) -> Submitted:
-    """A new letter and its process instance; returns the letter and its password (never stored in clear)."""
+def clean_letter(*, phone: str, category: str, title: str, content: str, writer_name: str = "") -> dict[str, str]:
+    """Every field of a letter checked before anything is stored or a one-time code is spent."""
     phone = verification.check_mobile(phone)
     if category not in CATEGORIES:
         raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)} (咨询/建议/投诉)", field="category")
-    title = _text(title, "title", MAX_TITLE, "the title")
-    content = _text(content, "content", MAX_CONTENT, "the letter's content")
+    name = str(writer_name or "").strip()
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"the writer's name is longer than {MAX_NAME} characters ({len(name)})",
+                           field="writer_name")
+    return {"phone": phone, "category": category, "title": _text(title, "title", MAX_TITLE, "the title"),
+            "content": _text(content, "content", MAX_CONTENT, "the letter's content"), "writer_name": name}
+
+
+def receive_letter(session: Session, now: datetime, *, phone: str, category: str, title: str, content: str,
+                   wants_public: bool = False, writer_name: str = "") -> Submitted:
+    """The letter kept on its own (folder `pending`, no instance yet), so a failing start never loses it."""
+    fields = clean_letter(phone=phone, category=category, title=title, content=content, writer_name=writer_name)
     password = f"{secrets.randbelow(10**6):06d}"
-    letter = Letter(code=verification.new_reference(session, now, Letter.code, "XX", "letter code"), password_hash=hash_password(password),
-                    writer_name=str(writer_name or "").strip()[:100], phone=phone, category=category,
-                    title=title, content=content, wants_public=bool(wants_public),
-                    screen_hits=screen(title, content), folder="new", submitted_at=now)
+    letter = Letter(code=verification.new_reference(session, now, Letter.code, "XX", "letter code"),
+                    password_hash=hash_password(password), wants_public=bool(wants_public),
+                    screen_hits=screen(fields["title"], fields["content"]), folder="pending", submitted_at=now,
+                    **fields)
     session.add(letter)
     session.flush()
-    data = {"letter_id": letter.id, "letter_code": letter.code, "title": title, "content": content,
-            "category": category, "category_name": CATEGORIES[category], "wants_public": letter.wants_public,
-            "screen_hits": letter.screen_hits, "phone_tail": phone[-4:]}
-    inst = instances.start(session, actor, now, PROCESS, data, title=f"{letter.code} {title}")
-    letter.instance_id = inst.id
-    audit.record(session, "letter_submitted", actor, now, instance_id=inst.id,
-                 detail={"code": letter.code, "screen_hits": letter.screen_hits})
-    session.flush()
     return Submitted(letter, password)
+
+
+def start_letter(session: Session, now: datetime, letter: Letter, actor: str | None = None,
+                 channel: str = "") -> Instance:
+    """The letter's mayor_mailbox instance; the letter moves from `pending` to 未处理."""
+    data = {"letter_id": letter.id, "letter_code": letter.code, "title": letter.title, "content": letter.content,
+            "category": letter.category, "category_name": CATEGORIES[letter.category],
+            "wants_public": letter.wants_public, "screen_hits": letter.screen_hits, "phone_tail": letter.phone[-4:]}
+    inst = instances.start(session, actor, now, PROCESS, data, title=f"{letter.code} {letter.title}")
+    letter.instance_id, letter.folder, letter.start_error = inst.id, "new", None
+    audit.record(session, "letter_submitted", actor, now, instance_id=inst.id,
+                 detail={"code": letter.code, "screen_hits": letter.screen_hits,
+                         **({"channel": channel} if channel else {})})
+    session.flush()
+    return inst
+
+
+def submit_letter(session: Session, now: datetime, *, phone: str, category: str, title: str, content: str,
+                  wants_public: bool = False, writer_name: str = "", actor: str | None = None) -> Submitted:
+    """A new letter and its process instance; returns the letter and its password (never stored in clear)."""
+    sent = receive_letter(session, now, phone=phone, category=category, title=title, content=content,
+                          wants_public=wants_public, writer_name=writer_name)
+    start_letter(session, now, sent.letter, actor)
+    return sent
 
 
 def check_letter(session: Session, now: datetime, code: str, password: str, address: str) -> Letter | None:
@@ -109,10 +134,15 @@ def rate(session: Session, now: datetime, letter: Letter, rating: int, comment: 
         raise InvalidInput("a letter can be rated once its reply is finished", field="rating")
     if letter.rating is not None:
         raise InvalidInput("this letter has already been rated", field="rating")
-    letter.rating, letter.rating_comment, letter.rated_at = verification.check_rating(rating), (comment or "").strip()[:500], now
+    score, text = verification.check_rating(rating), verification.check_comment(comment)
+    letter.rating, letter.rating_comment, letter.rated_at = score, text, now
     audit.record(session, "letter_rated", None, now, instance_id=letter.instance_id,
                  detail={"code": letter.code, "rating": rating})
     return letter
+
+
+def published_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Letter).where(Letter.published.is_(True))) or 0)
 
 
 def published(session: Session, limit: int = 20, offset: int = 0) -> list[Letter]:
@@ -144,9 +174,9 @@ def _todo_instance_ids(session: Session, username: str) -> set[int]:
     return set(session.scalars(query))
 
 
-def letters_in(session: Session, username: str, folder: str, limit: int = 50, offset: int = 0) -> list[Letter]:
-    """The letters of one folder, newest first."""
-    query = select(Letter).order_by(Letter.submitted_at.desc(), Letter.id.desc())
+def folder_query(session: Session, username: str, folder: str, text: str | None = None) -> Select[Any]:
+    """The letters of one folder (by title or code when `text` is given), unordered."""
+    query = select(Letter)
     if folder in FOLDERS:
         query = query.where(Letter.folder == folder)
     elif folder == "todo":
@@ -157,6 +187,15 @@ def letters_in(session: Session, username: str, folder: str, limit: int = 50, of
     elif folder != "all":
         raise InvalidInput(f"unknown folder '{folder}'; one of todo, {', '.join(FOLDERS)}, copies, all",
                            field="folder")
+    if text and text.strip():
+        needle = f"%{text.strip()}%"
+        query = query.where(or_(Letter.title.ilike(needle), Letter.code.ilike(needle)))
+    return query
+
+
+def letters_in(session: Session, username: str, folder: str, limit: int = 50, offset: int = 0) -> list[Letter]:
+    """The letters of one folder, newest first."""
+    query = folder_query(session, username, folder).order_by(Letter.submitted_at.desc(), Letter.id.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 

@@ -81,6 +81,8 @@ class Letter(Base):
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failed_checks: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept while instance_id is None: why the last attempt to start the letter's process failed.
+    start_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Application(Base):
@@ -104,6 +106,10 @@ class Application(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     failed_checks: Mapped[int] = mapped_column(Integer, default=0)
+    # What the applicant sent, kept on the row so a failed process start loses nothing.
+    description: Mapped[str] = mapped_column(Text, default="")
+    materials: Mapped[list[Any]] = mapped_column(default=list)  # attachment ids handed in
+    start_error: Mapped[str | None] = mapped_column(Text)
 
 
 class CarbonCopy(Base):

@@ -23,7 +23,18 @@ CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 PER_DAY = 10
 MAX_CODE_TRIES = 5
+MAX_COMMENT = 500
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+class Throttled(Forbidden):
+    """Too many wrong guesses for a key: a refusal the web edge answers with 429, not 403."""
+
+    code = "throttled"
+
+    def __init__(self, message: str, minutes: int):
+        super().__init__(message)
+        self.minutes = minutes
 
 
 def check_mobile(phone: str | None, field: str = "phone") -> str:
@@ -95,7 +106,7 @@ def check_throttle(session: Session, now: datetime, keys: Iterable[str], limit: 
             FailedAttempt.key == key, FailedAttempt.at > since)) or 0
         if count >= limit:
             minutes = int(window.total_seconds() // 60)
-            raise Forbidden(f"too many wrong attempts; wait {minutes} minutes and try again")
+            raise Throttled(f"too many wrong attempts; wait {minutes} minutes and try again", minutes)
 
 
 def record_failure(session: Session, now: datetime, keys: Iterable[str]) -> None:
@@ -141,3 +152,11 @@ def check_rating(rating: Any) -> int:
         raise InvalidInput("rate from 1 (very unsatisfied) to 5 (very satisfied)", field="rating")
     return rating
 
+
+
+def check_comment(comment: str | None) -> str:
+    """A citizen's comment on a rating: refused when over-long rather than silently cut."""
+    text = (comment or "").strip()
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters ({len(text)})", field="comment")
+    return text

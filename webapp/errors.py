@@ -9,9 +9,10 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidDefinition, InvalidInput, NotFound
+from engine.verification import Throttled
 from webapp.extensions import db
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400, InvalidDefinition: 400}
+STATUS = {Throttled: 429, NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400, InvalidDefinition: 400}
 TITLES = {400: "请求有误 / Bad request", 403: "没有权限 / Forbidden", 404: "未找到 / Not found",
           409: "已被他人处理 / Conflict", 413: "文件过大 / Too large", 429: "请求过多 / Too many requests",
           500: "出错了 / Error"}

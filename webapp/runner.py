@@ -37,7 +37,12 @@ def make_tick(app: Flask, clock: Clock | None = None) -> Callable[[], scheduler.
     sender = mail_sender()
 
     def tick() -> scheduler.TickReport:
+        from engine import portal
+
         report = scheduler.tick(sessions, clock.now(), send_mail=sender)
+        started, failed = portal.retry_pending(sessions, clock.now())
+        if started or failed:
+            log.info("portal submissions: %d started, %d still failing", started, failed)
         if report.fired or report.failed:
             log.info("fired %d clock checks, %d timers; %d failed", len(report.clocks), len(report.timers),
                      len(report.failed))
