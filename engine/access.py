@@ -14,7 +14,7 @@ from engine.models import AuditEvent, HumanTask, Instance, TaskCandidate
 from engine.models_gov import CarbonCopy
 from engine.org import group_codes, is_admin
 
-OVERSEERS = frozenset({"supervisor", "designer"})
+OVERSEERS = frozenset({"supervisor", "city_leader", "designer"})
 
 
 def may_view(session: Session, username: str | None, inst: Instance, now: datetime | None = None) -> bool:

@@ -238,6 +238,12 @@ class Clock(Base):
         Index("ix_clock_active_next_check", "active", "next_check_at"),
         Index("ix_clock_instance", "instance_id"),
         Index("ix_clock_task", "task_id"),
+        # 电子监察 lists running clocks by due time (all, one department's, one status's); reports read
+        # finished ones by period.
+        Index("ix_clock_active_due", "active", "due_at", "id"),
+        Index("ix_clock_department_active_due", "department_code", "active", "due_at", "id"),
+        Index("ix_clock_status_due", "status", "due_at", "id"),
+        Index("ix_clock_finished_at", "finished_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from engine.models import Base, UtcDateTime
@@ -188,3 +188,33 @@ class ExtensionRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class SupervisionOrder(Base):
+    """督办单: a supervisor's written demand on a case, with its own deadline and the addressee's reply."""
+
+    __tablename__ = "supervision_order"
+    __table_args__ = (
+        Index("ix_supervision_order_addressee_status", "addressee", "status"),
+        Index("ix_supervision_order_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"), index=True)
+    clock_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    addressee: Mapped[str] = mapped_column(String(64))
+    addressee_department: Mapped[str | None] = mapped_column(String(64))  # set when sent to a department's head
+    demand: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)  # end of the last day, China time
+    due_days: Mapped[int] = mapped_column(Integer, default=0)  # working days given when issued
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open replied closed overdue
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_by: Mapped[str | None] = mapped_column(String(64))
+    replied_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    close_note: Mapped[str | None] = mapped_column(Text)
+

@@ -32,9 +32,23 @@ def _pickers() -> dict[str, list[tuple[str, str]]]:
     return {"user": users, "department": depts}
 
 
+def _open_orders(username: str | None) -> int:
+    """督办单 waiting for this user's reply: the header shows a link to them when there are any."""
+    if not username:
+        return 0
+    from sqlalchemy import func, select
+
+    from engine.models_gov import SupervisionOrder
+
+    return ctx.session().scalar(select(func.count()).select_from(SupervisionOrder).where(
+        SupervisionOrder.addressee == username, SupervisionOrder.status.in_(("open", "overdue")))) or 0
+
+
 def _page_context() -> dict[str, Any]:
     user = getattr(g, "user", None)
-    return {"current_username": getattr(user, "username", None), "lang": ctx.lang(), "pickers": _LazyPickers()}
+    name = getattr(user, "username", None)
+    return {"current_username": name, "lang": ctx.lang(), "pickers": _LazyPickers(),
+            "open_orders": _open_orders(name)}
 
 
 class _LazyPickers(dict):  # type: ignore[type-arg]

@@ -37,10 +37,12 @@ def make_tick(app: Flask, clock: Clock | None = None) -> Callable[[], scheduler.
     sender = mail_sender()
 
     def tick() -> scheduler.TickReport:
-        from engine import portal
+        from engine import portal, supervision
 
         report = scheduler.tick(sessions, clock.now(), send_mail=sender)
         started, failed = portal.retry_pending(sessions, clock.now())
+        with sessions.begin() as session:  # 督办单 past their deadline turn overdue and tell both sides
+            supervision.mark_overdue(session, clock.now())
         if started or failed:
             log.info("portal submissions: %d started, %d still failing", started, failed)
         if report.fired or report.failed:

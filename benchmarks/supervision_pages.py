@@ -1,0 +1,9 @@
+"""The supervision pages benchmarks/pages_bench.py times as the supervisor: (name, path, p95 goal in ms)."""
+
+PAGES = [
+    ("实时监察 (all departments)", "/supervision/", 100),
+    ("实时监察, one department", "/supervision/?department=bd008", 100),
+    ("预警, red", "/supervision/warnings", 100),
+    ("超期 (overdue report)", "/supervision/overdue", 100),
+    ("统计报表, 90 days", "/supervision/reports", 100),
+]
