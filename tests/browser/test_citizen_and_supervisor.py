@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import screenshot
@@ -74,3 +75,38 @@ def test_a_citizen_writes_a_letter_and_later_reads_the_published_reply(server: s
     citizen.goto(f"{server}/portal/mailbox/replies")
     assert TITLE in citizen.content() and "13912345678" not in citizen.content()
     context.close()
+
+
+def test_a_supervisor_finds_an_overdue_case_issues_an_order_and_exports_the_report(server: str, browser: Any) -> None:
+    case = "张三病假两天（超期未批）"  # the demo's leave request waiting past its limit at 李四's desk
+    with signed_in(browser, server, "supervisor") as page:
+        page.click("nav.main a:has-text('电子监察')")
+        screenshot(page, "supervision-live")
+        page.click("a[data-tab=overdue]")
+        row = page.locator("tr[data-clock]", has_text=case)
+        assert row.count() == 1, "the overdue case is listed"
+        screenshot(page, "supervision-overdue")
+        with page.expect_download() as download:
+            page.click("a[data-format=csv]")
+        csv_text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+        assert case in csv_text and csv_text.count("\n") >= 2
+        row.locator("a:has-text('督办单')").click()
+        assert page.locator("select[name=addressee] option[selected]").get_attribute("value") == "lisi"
+        page.fill("textarea[name=demand]", "请于本周五前审批并报告延误原因")
+        page.fill("input[name=due_date]", "2026-11-06")
+        page.click("button.primary:has-text('开具并通知接收人')")
+        assert "请于本周五前审批并报告延误原因" in page.content()
+        screenshot(page, "supervision-order")
+        order_url = page.url
+    with signed_in(browser, server, "lisi") as page:
+        page.click("a[data-open-orders]")  # the header tells the addressee an order waits
+        assert page.url.endswith("/supervision/orders/mine")
+        order_id = order_url.rsplit("/", 1)[1]
+        page.click(f"[data-order='{order_id}'] a")
+        assert page.url == order_url
+        page.fill("textarea[name=reply]", "已于今日审批，延误原因是材料待补")
+        page.click("form.sv-reply button.primary")
+        assert "已于今日审批，延误原因是材料待补" in page.content()
+    with signed_in(browser, server, "supervisor") as page:
+        page.goto(order_url)
+        assert "已于今日审批，延误原因是材料待补" in page.content() and "lisi" in page.content()
