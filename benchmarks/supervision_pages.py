@@ -1,4 +1,6 @@
-"""The supervision pages benchmarks/pages_bench.py times as the supervisor: (name, path, p95 goal in ms)."""
+"""The supervision pages benchmarks/pages_bench.py times as the supervisor: (name, path, p95 goal in ms).
+The issue states goals for the overdue report and a department's 实时监察; the others are held to the same
+100 ms so a regression shows."""
 
 PAGES = [
     ("实时监察 (all departments)", "/supervision/", 100),

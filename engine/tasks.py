@@ -50,12 +50,15 @@ def _is_candidate(session: Session, row: HumanTask, username: str | None) -> boo
                for c in row.candidates)
 
 
+_MINE = aliased(HumanTask, name="mine")  # built once: an alias's adapted columns are memoized on it
+
+
 def visible_filter(username: str, groups: set[str]) -> Any:
     """SQL condition for open tasks a user may work (used by lists and inboxes).
 
     The ids come from two index lookups (the user's own open tasks, the live candidate rows of the
     user and their groups), so the cost follows the size of the inbox, not of all open work."""
-    mine = aliased(HumanTask)
+    mine = _MINE
     own = select(mine.id).where(mine.status == OPEN, mine.assignee == username)
     # Only the live candidate rows (`open`): a group's history grows for years, its inbox does not.
     offered = select(TaskCandidate.task_id).where(TaskCandidate.open.is_(True), or_(
