@@ -112,9 +112,15 @@ def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, c
 
 
 def _page(session: Session, query: Select, f: InboxFilter) -> Page:
-    # The count keeps the joins and conditions but drops the columns: no due date computed per row.
-    total = session.scalar(query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)) or 0
-    rows = [dict(r._mapping) for r in session.execute(query.offset(f.offset()).limit(f.limit()))]
+    # One statement gives the page and the total (a window count): the query is planned once, not twice.
+    counted = query.add_columns(func.count().over().label("total_rows"))
+    rows = [dict(r._mapping) for r in session.execute(counted.offset(f.offset()).limit(f.limit()))]
+    if rows:
+        total = int(rows[0]["total_rows"])
+    else:  # past the last page (or nothing at all): count alone, without the per-row columns
+        total = session.scalar(query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)) or 0
+    for row in rows:
+        del row["total_rows"]
     if rows and "process_name" not in rows[0]:  # task lists name processes from the short list, not a join
         names = dict(processes(session))
         for row in rows:
@@ -204,14 +210,13 @@ def copies(session: Session, username: str, f: InboxFilter | None = None) -> Pag
 def counts(session: Session, username: str, todo_total: int | None = None) -> dict[str, int]:
     """The numbers shown on every tab (the 待办 list passes the total it has already counted)."""
     unread = and_(CarbonCopy.recipient == username, CarbonCopy.read_at.is_(None))
-    return {
-        "todo": todo_count(session, username) if todo_total is None else todo_total,
-        "done": session.scalar(select(func.count()).select_from(HumanTask).where(
-            HumanTask.completed_by == username, HumanTask.status == "completed")) or 0,
-        "copies_unread": session.scalar(select(func.count()).select_from(CarbonCopy).where(unread)) or 0,
-        "started": session.scalar(select(func.count()).select_from(Instance).where(
-            Instance.started_by == username)) or 0,
-    }
+    done = select(func.count()).select_from(HumanTask).where(HumanTask.completed_by == username,
+                                                             HumanTask.status == "completed").scalar_subquery()
+    copies_unread = select(func.count()).select_from(CarbonCopy).where(unread).scalar_subquery()
+    started = select(func.count()).select_from(Instance).where(Instance.started_by == username).scalar_subquery()
+    row = session.execute(select(done, copies_unread, started)).one()  # one round trip for three numbers
+    return {"todo": todo_count(session, username) if todo_total is None else todo_total,
+            "done": int(row[0] or 0), "copies_unread": int(row[1] or 0), "started": int(row[2] or 0)}
 
 
 def processes(session: Session) -> list[tuple[str, str]]:
