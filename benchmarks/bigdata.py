@@ -12,14 +12,13 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from engine import definitions, demo_org, workdays
-from engine.clock import to_db
 from engine.clock_policies import seed_policies
 from engine.db import make_engine, make_sessionmaker
 from engine.models import Base
@@ -151,7 +150,7 @@ def build(admin_url: str, shape: Shape, now: datetime) -> str:
     depts = [f"bd{k:03d}" for k in range(1, DEPARTMENTS + 1)]
     params = {"depts": depts, "ndept": len(depts), "clerks": CLERKS_PER_DEPT,
               "running": shape.open_clocks, "cases": shape.cases, "steps": STEPS_PER_CASE,
-              "now": to_db(now).replace(tzinfo=None)}
+              "now": now.astimezone(UTC).replace(tzinfo=None)}
     for statement in STATEMENTS:
         started = time.perf_counter()
         with engine.begin() as conn:

@@ -101,3 +101,20 @@ def test_attachments_upload_download_and_hostile_files(app: Flask, as_user: Any)
     assert got.status_code == 200 and got.data == pdf
     assert got.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in got.headers["Content-Disposition"]
     assert as_user("wang").get(f"/inbox/attachments/{row.id}").status_code in (403, 404)
+
+
+def test_a_long_list_links_a_window_of_pages_not_all_of_them(app: Flask, as_user: Any) -> None:
+    import re
+
+    with app.app_context():
+        s = db.session()
+        for n in range(261):  # 14 pages of 20 open 填写申请 steps in zhang's 待办
+            instances.start(s, "zhang", app.config["GOVFLOW_CLOCK"].now(), "leave_request", {"days": 1},
+                            title=f"请假 {n}")
+        s.commit()
+    text = as_user("zhang").get("/inbox/?page=7").get_data(as_text=True)
+    pager = re.search(r'<nav class="pager">(.*?)</nav>', text, re.S)
+    assert pager is not None
+    linked = [int(n) for n in re.findall(r"page=(\d+)", pager.group(1))]
+    assert linked == [1, 3, 4, 5, 6, 8, 9, 10, 11, 14] and "<strong>7</strong>" in pager.group(1)
+    assert pager.group(1).count("…") == 2
