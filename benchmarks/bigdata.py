@@ -112,10 +112,10 @@ STATEMENTS = [
        FROM human_task t WHERE (t.status = 'open' AND t.assignee IS NULL)
                             OR (t.status = 'completed' AND (t.instance_id + length(t.element_id)) % 2 = 1)""",
     # one statutory clock on every open step: a tenth overdue, a tenth warned
-    """INSERT INTO clock (instance_id, task_id, element_id, policy_code, legal_basis, unit, limit_days, extended_days,
+    """INSERT INTO clock (instance_id, process_id, task_id, element_id, policy_code, legal_basis, unit, limit_days, extended_days,
                           started_at, due_at, warn_at, provisional, status, warning_level, active, next_check_at,
                           used_working_days, responsible, department_code, lock_version)
-       SELECT t.instance_id, t.id, t.element_id, 'xk_decision', '《行政许可法》第四十二条', 'wd', 20,
+       SELECT t.instance_id, t.process_id, t.id, t.element_id, 'xk_decision', '《行政许可法》第四十二条', 'wd', 20,
               CASE WHEN t.instance_id % 37 = 0 THEN 10 ELSE 0 END, t.created_at,
               CASE WHEN t.instance_id % 10 = 0 THEN CAST(:now AS timestamp) - ((t.instance_id % 9 + 1) || ' days')::interval
                    WHEN t.instance_id % 10 = 1 THEN CAST(:now AS timestamp) + interval '1 day'
@@ -128,10 +128,10 @@ STATEMENTS = [
               (:depts)[1 + t.instance_id % :ndept], 1
        FROM human_task t WHERE t.status = 'open'""",
     # finished cases: one finished clock each, a twentieth late
-    """INSERT INTO clock (instance_id, task_id, element_id, policy_code, legal_basis, unit, limit_days, extended_days,
+    """INSERT INTO clock (instance_id, process_id, task_id, element_id, policy_code, legal_basis, unit, limit_days, extended_days,
                           started_at, due_at, warn_at, provisional, status, warning_level, active, next_check_at,
                           used_working_days, responsible, department_code, finished_at, lock_version)
-       SELECT i.id, NULL, NULL, 'xk_decision', '《行政许可法》第四十二条', 'wd', 20, 0, i.started_at,
+       SELECT i.id, i.process_id, NULL, NULL, 'xk_decision', '《行政许可法》第四十二条', 'wd', 20, 0, i.started_at,
               i.started_at + interval '28 days', NULL, false,
               CASE WHEN i.id % 20 = 0 THEN 'finished_late' ELSE 'finished_on_time' END,
               CASE WHEN i.id % 20 = 0 THEN 'red' ELSE 'none' END, false, NULL,

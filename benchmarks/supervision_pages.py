@@ -6,6 +6,7 @@ without a stated goal (None)."""
 PAGES = [
     ("实时监察 (all departments)", "/supervision/", 100),
     ("实时监察, one department", "/supervision/?department=bd008", 100),
+    ("实时监察, one process", "/supervision/?process=licence_joint", 100),
     ("预警, red", "/supervision/warnings", 100),
     ("超期 (overdue report)", "/supervision/overdue", 100),
     ("统计报表, 90 days", "/supervision/reports", None),

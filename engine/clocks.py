@@ -20,7 +20,7 @@ from engine import clock_schedule as sched
 from engine.clock import to_db
 from engine.clock_policies import CALENDAR, DUBAN, check_reason, get_policy, seed_policies
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import AuditEvent, Clock, ClockExtension, ClockPause, ClockPolicy, Notification
+from engine.models import AuditEvent, Clock, ClockExtension, ClockPause, ClockPolicy, Instance, Notification
 from engine.org import find_user
 
 FINISHED_ON_TIME, FINISHED_LATE, CANCELLED, EXPIRED = "finished_on_time", "finished_late", "cancelled", "expired"
@@ -73,7 +73,9 @@ def start_clock(session: Session, actor: str | None, now: datetime, policy_code:
     policy = get_policy(session, policy_code)
     if policy.code == DUBAN and due_date is None:
         raise InvalidInput("a 督办 clock needs the deadline its supervisor sets (due_date)", field="due_date")
-    clock = Clock(instance_id=instance_id, task_id=task_id, element_id=element_id, policy_code=policy.code,
+    case = session.get(Instance, instance_id) if instance_id is not None else None
+    clock = Clock(instance_id=instance_id, process_id=case.process_id if case else None, task_id=task_id,
+                  element_id=element_id, policy_code=policy.code,
                   legal_basis=policy.legal_basis, unit=policy.unit, limit_days=policy.limit_days,
                   extended_days=0, started_at=to_db(now), due_at=to_db(now), status=sched.RUNNING,
                   warning_level=sched.NONE, active=True, used_working_days=0, responsible=responsible,

@@ -24,7 +24,6 @@ from webapp.supervision.rows import chunks, clock_select, describe, pairs
 
 LIVE_STATUSES = ("running", "warned", "overdue", "paused")
 LEVELS = {"yellow": "warned", "red": "overdue"}
-LIVE_CASES = ("running", "suspended")
 PER_PAGE_MAX = 100
 EXPORT_MAX = 50_000
 
@@ -75,15 +74,9 @@ def running() -> Any:
     return Clock.active == true()
 
 
-def process_condition(process: str | None, live: bool = False) -> Any:
-    """Clocks of one process: a semi-join on the indexed instance.process_id (and, for running clocks,
-    on the live cases only, so the set to match stays the size of the process's open work)."""
-    if not process:
-        return None
-    cases = select(Instance.id).where(Instance.process_id == process)
-    if live:
-        cases = cases.where(Instance.status.in_(LIVE_CASES))
-    return Clock.instance_id.in_(cases)
+def process_condition(process: str | None) -> Any:
+    """Clocks of one process: the clock carries its case's process, indexed with (active, due_at)."""
+    return Clock.process_id == process if process else None
 
 
 def clock_conditions(f: ClockFilter) -> list[Any]:
@@ -92,7 +85,7 @@ def clock_conditions(f: ClockFilter) -> list[Any]:
              Clock.responsible == f.handler if f.handler else None,
              Clock.due_at >= day_start(f.due_from) if f.due_from else None,
              Clock.due_at < day_start(f.due_to + timedelta(days=1)) if f.due_to else None,
-             process_condition(f.process, live=True)]
+             process_condition(f.process)]
     return [c for c in found if c is not None]
 
 
