@@ -5,16 +5,42 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from engine import audit, org
 from engine.errors import Forbidden, InvalidInput
-from engine.models import Department, Group, Membership, Notification, User
+from engine.models import (
+    AuditEvent,
+    Clock,
+    Department,
+    Group,
+    HumanTask,
+    Instance,
+    Membership,
+    Notification,
+    TaskCandidate,
+    User,
+)
+from engine.models_gov import CarbonCopy, Deputyship
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+# Where a user name stays on record, cheapest (indexed) lookups first, the unindexed trail last. An account
+# found in any of these is disabled, never deleted: the trail (审阅留痕) must not name someone who no longer
+# exists, nor a later account that reuses the name.
+TRACES: tuple[tuple[str, Any, Any], ...] = (
+    ("发起的案件 / cases started", Instance.started_by, None),
+    ("办结的环节 / tasks done", HumanTask.completed_by, None),
+    ("手中的环节 / tasks held", HumanTask.assignee, HumanTask.status == "open"),
+    ("候选办理人 / task candidate", TaskCandidate.value, TaskCandidate.kind == "user"),
+    ("抄送 / copies", CarbonCopy.recipient, None),
+    ("授权代理 / deputyships", Deputyship.principal, None), ("授权代理 / deputyships", Deputyship.deputy, None),
+    ("计时责任 / clocks", Clock.responsible, None),
+    ("审阅留痕 / trail", AuditEvent.actor, None),
+)
 
 
 @dataclass
@@ -66,6 +92,9 @@ def create(session: Session, actor: str, now: datetime, username: str, *, displa
            password: str | None = None) -> User:
     """A new account; the department must exist, groups are created on first mention."""
     _require_admin(session, actor)
+    username = org.check_username(username)
+    if org.find_user(session, username) is not None:
+        raise InvalidInput(f"用户名「{username}」已被使用 / the user name '{username}' is taken", field="username")
     name, mail = _checked(display_name, email, password or None)
     dept = _department(session, department)
     user = org.create_user(session, username, password=password or None, groups=_groups(groups),
@@ -136,3 +165,33 @@ def outbox(session: Session, channel: str | None = None, recipient: str | None =
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(session.scalars(query.order_by(Notification.id.desc()).offset(offset).limit(limit)))
     return rows, total
+
+
+def first_trace(session: Session, user: User) -> str | None:
+    """The first record found that names the account (None for an account nobody has used yet)."""
+    if session.scalar(select(User.id).where(User.supervisor_id == user.id).limit(1)) is not None:
+        return "下属的上级 / supervisor of others"
+    for label, column, condition in TRACES:
+        query = select(column).where(column == user.username)
+        if condition is not None:
+            query = query.where(condition)
+        if session.scalar(query.limit(1)) is not None:
+            return label
+    return None
+
+
+def remove(session: Session, actor: str, now: datetime, username: str) -> None:
+    """Delete an account created by mistake; one that has left any trace can only be disabled."""
+    _require_admin(session, actor)
+    user = org.get_user(session, username)
+    if username == actor:
+        raise InvalidInput("不能删除自己的账号 / you cannot delete your own account", field="delete")
+    found = first_trace(session, user)
+    if found:
+        raise InvalidInput(f"该账号已有记录（{found}），只能停用 / the account is on record ({found}) "
+                           "and can only be disabled", field="delete")
+    session.execute(delete(Membership).where(Membership.user_id == user.id))
+    session.delete(user)
+    session.info.pop("govflow_group_codes", None)
+    session.flush()
+    audit.record(session, "user_deleted", actor, now, detail={"user": username})

@@ -66,15 +66,22 @@ def ensure_group(session: Session, code: str, name: str | None = None) -> Group:
     return group
 
 
+def check_username(username: str) -> str:
+    """A login name people can type and the trail can show: 1-64 characters, no spaces."""
+    name = (username or "").strip()
+    if not name or any(ch.isspace() for ch in name) or len(name) > 64:
+        raise InvalidInput("用户名须为 1-64 个字符且不含空格 / a user name must be 1-64 characters without spaces",
+                           field="username")
+    return name
+
+
 def create_user(session: Session, username: str, *, password: str | None = None,
                 groups: list[str] | tuple[str, ...] = (), department: str | None = None,
                 display_name: str | None = None, email: str | None = None) -> User:
     """Create a user with groups and a department; both are created on first mention."""
-    username = (username or "").strip()
-    if not username or any(ch.isspace() for ch in username) or len(username) > 64:
-        raise InvalidInput("a user name must be 1-64 characters without spaces", field="name")
+    username = check_username(username)
     if find_user(session, username) is not None:
-        raise Conflict(f"user '{username}' already exists")
+        raise Conflict(f"用户名「{username}」已被使用 / user '{username}' already exists")
     dept = ensure_department(session, department) if department else None
     user = User(username=username, display_name=display_name or username, email=email,
                 password_hash=hash_password(password) if password else None,
@@ -99,6 +106,11 @@ def group_codes(session: Session, username: str) -> set[str]:
     """Codes of the user's groups plus their department code (lanes may name a department)."""
     groups, department = _memberships(session, username)
     return set(groups | department)
+
+
+def member_groups(session: Session, username: str) -> frozenset[str]:
+    """Only the groups the user belongs to: what grants a role (a department code never does)."""
+    return _memberships(session, username)[0]
 
 
 def _memberships(session: Session, username: str) -> tuple[frozenset[str], frozenset[str]]:

@@ -200,7 +200,7 @@ def set_day(session: Session, actor: str | None, now: datetime, day: date, kind:
     region = region or ""
     is_workday = kind if isinstance(kind, bool) else KINDS.get(kind)
     if is_workday is None:
-        raise InvalidInput(f"kind must be 'workday' or 'holiday', not '{kind}'", field="kind")
+        raise InvalidInput(f"请选择工作日或休息日 / kind must be 'workday' or 'holiday', not '{kind}'", field="kind")
     row = session.get(CalendarDay, (day, region))
     if row is None:
         row = CalendarDay(day=day, region=region)
@@ -223,6 +223,39 @@ def days_of_year(session: Session, year: int, region: str = "") -> list[Calendar
     return list(session.scalars(select(CalendarDay).where(
         CalendarDay.day >= date(year, 1, 1), CalendarDay.day < date(year + 1, 1, 1),
         CalendarDay.region.in_(["", region] if region else [""])).order_by(CalendarDay.day)))
+
+
+@dataclass(frozen=True)
+class DayView:
+    """One day as the calendar counts it, with the stored row's name, note and source when there is one."""
+
+    day: date
+    kind: str
+    is_workday: bool
+    row: CalendarDay | None
+
+
+def month_days(session: Session, year: int, month: int, region: str = "") -> list[DayView]:
+    """Every day of a month: weekday rule, holidays, 调休 make-up days and overrides alike."""
+    first = date(year, month, 1)
+    after = date(year + month // 12, month % 12 + 1, 1)
+    calendar = calendar_for(session, region)
+    rows = {row.day: row for row in session.scalars(select(CalendarDay).where(
+        CalendarDay.day >= first, CalendarDay.day < after, CalendarDay.region.in_(["", region] if region else [""]))
+        .order_by(CalendarDay.region))}
+    days = [first + timedelta(days=i) for i in range((after - first).days)]
+    return [DayView(d, calendar.kind_of(d), calendar.is_workday(d), rows.get(d)) for d in days]
+
+
+def working_days_by_month(session: Session, year: int, region: str = "") -> list[int]:
+    """Working days in each month of a year (January first), as limits will count them."""
+    calendar = calendar_for(session, region)
+    counts = [0] * 12
+    day = date(year, 1, 1)
+    while day.year == year:
+        counts[day.month - 1] += calendar.is_workday(day)
+        day += timedelta(days=1)
+    return counts
 
 
 def is_seeded(session: Session) -> bool:

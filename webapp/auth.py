@@ -38,7 +38,7 @@ def login() -> Any:
         flash("尝试次数过多，请 15 分钟后再试 / too many attempts, try again in 15 minutes", "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 429
     user = org.find_user(s, username) if username else None
-    if user is None or not org.check_password(user.password_hash, password):
+    if user is None or not user.active or not org.check_password(user.password_hash, password):
         verification.record_failure(s, ctx.now(), keys)
         ctx.commit()
         flash("用户名或密码错误 / wrong user name or password", "error")

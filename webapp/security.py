@@ -17,7 +17,9 @@ Predicate = Callable[[Session, str], bool]
 def _load_user() -> None:
     name = session.get("username")
     g.user = org.find_user(db.session(), name) if name else None
-    if name and g.user is None:  # the account was removed: forget the stale session
+    if g.user is not None and not g.user.active:  # a disabled account is signed out at once
+        g.user = None
+    if name and g.user is None:  # the account was removed or disabled: forget the stale session
         session.clear()
 
 

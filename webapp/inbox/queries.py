@@ -224,3 +224,14 @@ def processes(session: Session) -> list[tuple[str, str]]:
     rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
                            .order_by(ProcessVersion.process_id, ProcessVersion.version))
     return sorted({pid: name or pid for pid, name in rows}.items())
+
+
+def latest_versions(session: Session, excluded: set[str] | frozenset[str] = frozenset()) -> list[Any]:
+    """(process_id, version, name) of the latest deployed version of every process, leaving out
+    `excluded`: the start page's list (the specs themselves are not loaded)."""
+    latest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+              .group_by(ProcessVersion.process_id).subquery())
+    query = (select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.name)
+             .join(latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version))
+             .where(ProcessVersion.process_id.not_in(sorted(excluded) or [""])).order_by(ProcessVersion.process_id))
+    return list(session.execute(query))

@@ -5,35 +5,33 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
 
 from engine import instances, tasks
-from engine.errors import InvalidInput
-from engine.models import ProcessVersion
 from webapp import web_context as ctx
-from webapp.inbox import bp
+from webapp.inbox import bp, queries
 
 # Started elsewhere, never from a clerk's inbox: letters and applications come through the public
-# portal (or the window's intake), incoming documents from the distribution step of an outgoing one.
+# portal (or the window's intake), which keeps the letter or application record the process needs;
+# incoming documents come from the distribution step of an outgoing one. (docs/web.md)
 STARTED_ELSEWHERE = {"mayor_mailbox": "公众服务门户 / public portal",
                      "licence_joint": "公众服务门户或综合受理窗口 / portal or service window",
                      "document_incoming": "发文分发 / distribution of an outgoing document"}
 MAX_TITLE = 200
 
 
-def startable() -> list[ProcessVersion]:
+def startable() -> list[Any]:
     """The latest version of every deployed process a clerk may start."""
-    latest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
-              .group_by(ProcessVersion.process_id).subquery())
-    rows = ctx.session().scalars(select(ProcessVersion).join(
-        latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version))
-        .order_by(ProcessVersion.process_id))
-    return [pv for pv in rows if pv.process_id not in STARTED_ELSEWHERE]
+    return queries.latest_versions(ctx.session(), frozenset(STARTED_ELSEWHERE))
+
+
+def _page(errors: dict[str, list[str]], chosen: str = "", title: str = "", status: int = 200) -> Any:
+    return render_template("inbox/start.html", processes=startable(), elsewhere=STARTED_ELSEWHERE,
+                           errors=errors, chosen=chosen, title=title), status
 
 
 @bp.get("/start")
 def start_page() -> Any:
-    return render_template("inbox/start.html", processes=startable(), elsewhere=STARTED_ELSEWHERE, errors={})
+    return _page({})
 
 
 @bp.post("/start")
@@ -41,15 +39,14 @@ def start_case() -> Any:
     session, user, now = ctx.session(), ctx.actor(), ctx.now()
     process_id = request.form.get("process_id", "")
     if process_id in STARTED_ELSEWHERE:
-        abort(403, f"「{process_id}」由{STARTED_ELSEWHERE[process_id]}发起，不能在此发起 / started elsewhere")
-    if process_id not in {pv.process_id for pv in startable()}:
-        abort(404, f"没有名为「{process_id}」的流程 / no such process")
+        abort(403, f"「{process_id}」由{STARTED_ELSEWHERE[process_id]}发起，不能在工作台发起 / "
+                   f"'{process_id}' is started elsewhere, not from the inbox")
+    if process_id not in {row.process_id for row in startable()}:
+        abort(404, f"没有名为「{process_id}」的已发布流程 / no deployed process '{process_id}'")
     title = (request.form.get("title") or "").strip()
     if not title or len(title) > MAX_TITLE:
-        exc = InvalidInput(f"请填写标题（不超过 {MAX_TITLE} 字）/ give a title of at most {MAX_TITLE} characters",
-                           field="title")
-        return render_template("inbox/start.html", processes=startable(), elsewhere=STARTED_ELSEWHERE,
-                               errors={"title": [str(exc)]}, chosen=process_id), 400
+        message = f"标题：请填写标题（不超过 {MAX_TITLE} 字）/ title: give a title of at most {MAX_TITLE} characters"
+        return _page({"title": [message]}, process_id, title[:MAX_TITLE * 2], 400)
     inst = instances.start(session, user, now, process_id, {"title": title}, title=title)
     ctx.commit()
     mine = [row for row in tasks.open_for_instance(session, inst.id) if tasks.may_work(session, row, user)]

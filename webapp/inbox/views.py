@@ -13,7 +13,7 @@ from engine import access, attachments, audit, forms, instances, tasks
 from engine.errors import Conflict, InvalidInput
 from engine.models import HumanTask
 from webapp import web_context as ctx
-from webapp.inbox import bp, queries
+from webapp.inbox import bp, mailbox_queries, queries
 from webapp.inbox.queries import InboxFilter
 
 FORMS_DIR = Path(__file__).resolve().parent.parent.parent / "forms"
@@ -53,7 +53,8 @@ def index() -> Any:
     unfiltered = tab == "todo" and f == queries.InboxFilter(sort=f.sort, descending=f.descending, page=f.page)
     counts = queries.counts(session, user, page.total if unfiltered else None)
     return render_template("inbox/list.html", tab=tab, page=page, f=f, counts=counts,
-                           processes=queries.processes(session), args=request.args)
+                           processes=queries.processes(session), args=request.args,
+                           show_mailbox=mailbox_queries.handles_letters(session, user))
 
 
 def _visible_task(task_id: str) -> HumanTask:
