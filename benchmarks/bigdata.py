@@ -10,14 +10,14 @@ person and half waiting for a department group. Used by benchmarks/pages_bench.p
 from __future__ import annotations
 
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
+from benchmarks.scheduler_bench import drop_database, fresh_database  # noqa: F401  (pages_bench drops with it)
 from engine import definitions, demo_org, workdays
 from engine.clock_policies import seed_policies
 from engine.db import make_engine, make_sessionmaker
@@ -37,22 +37,6 @@ class Shape:
     @property
     def cases(self) -> int:
         return self.tasks // STEPS_PER_CASE
-
-
-def fresh_database(admin_url: str) -> str:
-    name = f"govflow_bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _organisation(engine: Engine, now: datetime) -> None:
