@@ -149,7 +149,7 @@ class GovflowEngine:
         from engine import instances, tasks
 
         def open_ids(session: Any, instance_id: int) -> dict[str, str]:
-            return {row.element_id: row.id for row in tasks.open_for_instance(session, instance_id)}
+            return {element_id: task_id for task_id, element_id in tasks.open_task_ids(session, instance_id)}
 
         for _ in range(n):
             with self.sessions.begin() as session:

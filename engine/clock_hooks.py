@@ -15,9 +15,10 @@ A process declaring none of these costs nothing: the declarations are read once 
 from __future__ import annotations
 
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -39,6 +40,21 @@ class Declared:
     case_policy: str | None
     case_element: str | None
     step_elements: frozenset[str]
+
+
+class TaskRow(Protocol):
+    """What the hooks read of a task's projection row: an ORM row or the projection's light copy."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def element_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def completed_by(self) -> str | None: ...
+    @property
+    def properties(self) -> dict[str, Any]: ...
 
 
 _CACHE: weakref.WeakKeyDictionary[Any, Declared] = weakref.WeakKeyDictionary()
@@ -76,7 +92,7 @@ def _scan(spec: Any, subs: list[Any]) -> Declared:
 
 
 def sync(session: Session, instance: Instance, wf: runtime.Workflow, now: datetime,
-         opened: list[tuple[HumanTask, runtime.OpenTask]], closed: list[HumanTask]) -> None:
+         opened: list[tuple[HumanTask, runtime.OpenTask]], closed: Sequence[TaskRow]) -> None:
     """Start clocks of opened tasks, finish those of closed ones and of an ended instance."""
     info = declared(wf)
     if opened and info.case_policy is not None:  # new tasks show the case clock's due date
@@ -97,22 +113,22 @@ def sync(session: Session, instance: Instance, wf: runtime.Workflow, now: dateti
     for row, task in starting:
         _start_step_clock(session, instance, now, row, task)
     by_task = {c.task_id: c for c in existing if c.active and c.task_id}
-    for row in closing:
-        clock = by_task.get(row.id)
+    for done in closing:
+        clock = by_task.get(done.id)
         if clock is not None:
-            clocks.finish_clock(session, row.completed_by, now, clock, cancelled=row.status != "completed")
+            clocks.finish_clock(session, done.completed_by, now, clock, cancelled=done.status != "completed")
     if ended:
         for clock in existing:
             if clock.active:
                 clocks.finish_clock(session, None, now, clock, cancelled=instance.status != "completed")
 
 
-def _row_properties(row: HumanTask) -> dict[str, Any]:
+def _row_properties(row: TaskRow) -> dict[str, Any]:
     return dict((row.properties or {}).get("bpmn_properties") or {})
 
 
 def _case_actions(session: Session, instance: Instance, now: datetime, existing: list[Clock],
-                  closed: list[HumanTask], opened: list[HumanTask]) -> list[Clock]:
+                  closed: Sequence[TaskRow], opened: list[HumanTask]) -> list[Clock]:
     """Resume, finish and start case clocks as tasks close, then pause them as tasks open; returns new clocks."""
     case = [c for c in existing if c.task_id is None and c.active]
     for row in closed:

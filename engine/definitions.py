@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.bpmn import runtime
 from engine.bpmn.serializer import serializer
@@ -159,15 +159,22 @@ def _store_version(session: Session, now: datetime, proc: runtime.ParsedProcess,
     return DeployedProcess(proc.process_id, number, proc.name, proc.filename, new=True)
 
 
+# The serialized specs load only when the spec cache misses: every start looks its version up.
+_LIGHT = (defer(ProcessVersion.spec), defer(ProcessVersion.subprocess_specs))
+_LATEST = (select(ProcessVersion).where(ProcessVersion.process_id == bindparam("v_process"))
+           .order_by(ProcessVersion.version.desc()).limit(1).options(*_LIGHT))
+_NUMBERED = (select(ProcessVersion).where(ProcessVersion.process_id == bindparam("v_process"),
+                                          ProcessVersion.version == bindparam("v_version")).options(*_LIGHT))
+
+
 def latest_version(session: Session, process_id: str) -> ProcessVersion | None:
-    return session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
-                          .order_by(ProcessVersion.version.desc()).limit(1))
+    return session.scalar(_LATEST, {"v_process": process_id})
 
 
 def get_version(session: Session, process_id: str, version: int | None = None) -> ProcessVersion:
     """A deployed version (latest when `version` is None) or NotFound naming what exists."""
     row = latest_version(session, process_id) if version is None else session.scalar(
-        select(ProcessVersion).where(ProcessVersion.process_id == process_id, ProcessVersion.version == version))
+        _NUMBERED, {"v_process": process_id, "v_version": version})
     if row is None:
         raise NotFound(f"process '{process_id}'" + (f" version {version}" if version else "") + " is not deployed")
     return row

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine import audit, definitions, projections, services
@@ -162,7 +163,7 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
     due = runtime.next_timer_due(wf)
     inst = Instance(uid=uuid.uuid4().hex, process_version_id=pv.id, process_id=process_id, status=RUNNING,
                     title=(title or str(data.get("title") or pv.name or process_id))[:500],
-                    state=state, started_by=actor, started_at=to_db(now),
+                    state=state, started_by=actor, started_at=to_db(now), ended_at=None,
                     next_timer_at=to_db(datetime.fromisoformat(due)) if due else None)
     session.add(inst)
     session.flush()
@@ -199,20 +200,49 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
         actor = next(iter(done.values()))
     if services.run_pending(session, inst, wf, now, actor):
         state = None
-    inst.state = serializer().dump(wf) if state is None else state
+    values = {"state": serializer().dump(wf) if state is None else state, "status": inst.status,
+              "ended_at": inst.ended_at}
     if inst.status == RUNNING and runtime.is_completed(wf):
-        inst.status = COMPLETED
-        inst.ended_at = to_db(now)
+        values.update(status=COMPLETED, ended_at=to_db(now))
         audit.record(session, "end", None, now, instance_id=inst.id,
                      detail={"success": runtime.succeeded(wf)})
-    due = runtime.next_timer_due(wf) if inst.status in (RUNNING, SUSPENDED) else None
-    inst.next_timer_at = to_db(datetime.fromisoformat(due)) if due else None
-    _flush_instance(session, inst)  # the optimistic lock is checked before anything else is written
+    due = runtime.next_timer_due(wf) if values["status"] in (RUNNING, SUSPENDED) else None
+    values["next_timer_at"] = to_db(datetime.fromisoformat(due)) if due else None
+    _write_instance(session, inst, values)  # the optimistic lock is checked before anything else is written
     projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done)
     _flush_instance(session, inst)
     remember(session, inst, wf)
     for hook in AFTER_SAVE_HOOKS:
         hook(session, inst)
+
+
+_STEP_COLUMNS = ("state", "status", "ended_at", "next_timer_at")
+_WRITE_STEP = (update(Instance).where(Instance.id == bindparam("w_id"), Instance.lock_version == bindparam("w_old"))
+               .values(state=bindparam("w_state"), status=bindparam("w_status"), ended_at=bindparam("w_ended_at"),
+                       next_timer_at=bindparam("w_next_timer_at"), lock_version=bindparam("w_new")))
+
+
+def _write_instance(session: Session, inst: Instance, values: dict[str, Any]) -> None:
+    """Write a step's columns with one prepared UPDATE that checks and bumps the lock version (an ORM
+    flush of the same row costs several times more); an instance with other unsaved changes, or not
+    inserted yet, goes through the ORM instead."""
+    info = inspect(inst)
+    if info.key is None or info.pending or info.modified:
+        for name, value in values.items():
+            setattr(inst, name, value)
+        _flush_instance(session, inst)
+        return
+    unloaded = info.unloaded
+    if all(name not in unloaded and getattr(inst, name) == value for name, value in values.items()):
+        return  # e.g. a start: the row was inserted with this very state
+    old = inst.lock_version
+    result = session.connection().execute(_WRITE_STEP, {
+        "w_id": inst.id, "w_old": old, "w_new": old + 1, **{f"w_{k}": values[k] for k in _STEP_COLUMNS}})
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict(f"instance {inst.id} was changed by someone else at the same time; reload and try again")
+    for name in _STEP_COLUMNS:
+        set_committed_value(inst, name, values[name])
+    set_committed_value(inst, "lock_version", old + 1)
 
 
 def _flush_instance(session: Session, inst: Instance) -> None:

@@ -7,7 +7,7 @@ import hmac
 import secrets
 from typing import Any
 
-from sqlalchemy import event, literal, select, union_all
+from sqlalchemy import bindparam, event, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -113,6 +113,13 @@ def member_groups(session: Session, username: str) -> frozenset[str]:
     return _memberships(session, username)[0]
 
 
+_MEMBERSHIPS = union_all(
+    select(Group.code, literal(False)).join(Membership, Membership.group_id == Group.id)
+    .join(User, User.id == Membership.user_id).where(User.username == bindparam("m_user")),
+    select(Department.code, literal(True)).join(User, User.department_id == Department.id)
+    .where(User.username == bindparam("m_user")))
+
+
 def _memberships(session: Session, username: str) -> tuple[frozenset[str], frozenset[str]]:
     """(group codes, department code) kept apart, so a department that happens to be coded like a
     group (e.g. 'admin') matches candidates but never grants a group's rights; remembered for the
@@ -120,12 +127,8 @@ def _memberships(session: Session, username: str) -> tuple[frozenset[str], froze
     cache = session.info.setdefault("govflow_group_codes", {})
     if username in cache:
         return cache[username]
-    groups = (select(Group.code, literal(False)).join(Membership, Membership.group_id == Group.id)
-              .join(User, User.id == Membership.user_id).where(User.username == username))
-    dept = (select(Department.code, literal(True)).join(User, User.department_id == Department.id)
-            .where(User.username == username))
     # One round trip for both: this runs on every permission check.
-    rows = [(code, bool(is_dept)) for code, is_dept in session.execute(union_all(groups, dept)) if code]
+    rows = [(code, bool(is_dept)) for code, is_dept in session.execute(_MEMBERSHIPS, {"m_user": username}) if code]
     found = (frozenset(c for c, is_dept in rows if not is_dept), frozenset(c for c, is_dept in rows if is_dept))
     cache[username] = found
     return found

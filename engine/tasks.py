@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, union_all, update
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy import and_, bindparam, or_, select, union_all, update
+from sqlalchemy.orm import Session, aliased, defer, joinedload
 
 from engine import audit, deputies, instances
 from engine.bpmn import runtime
@@ -155,22 +155,41 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
     return row
 
 
+_UNCLAIMED = (update(HumanTask).where(HumanTask.id == bindparam("u_id"), HumanTask.assignee.is_(None))
+              .values(assignee=None))
+
+
 def _still_unclaimed(session: Session, row: HumanTask) -> None:
     """A claim does not touch the instance, so its optimistic lock cannot see one committed after this
     transaction read the task: check the stored row (already locked by this step's write, so the
     instance-then-task lock order of every step is kept)."""
-    result = session.execute(update(HumanTask).where(HumanTask.id == row.id, HumanTask.assignee.is_(None))
-                             .values(assignee=None).execution_options(synchronize_session=False))
+    result = session.connection().execute(_UNCLAIMED, {"u_id": row.id})
     if getattr(result, "rowcount", 0) != 1:
         raise Conflict(f"task {row.id} ({row.name}) was claimed by someone else first")
+
+
+_PRELOAD = (select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+            .where(HumanTask.id == bindparam("p_task"))
+            # The state is read only when the workflow cache misses (a deferred column loads on access).
+            .options(joinedload(HumanTask.candidates), defer(Instance.state)))
 
 
 def _preload(session: Session, task_id: str) -> list[Any]:
     """One round trip puts the task, its candidates and its instance in the session's identity map,
     so the checks that follow (session.get) need no further SQL; the caller keeps the result alive."""
-    return list(session.execute(select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-                                .where(HumanTask.id == task_id).options(joinedload(HumanTask.candidates)))
-                .unique().all())
+    return list(session.execute(_PRELOAD, {"p_task": task_id}).unique().all())
+
+
+_OPEN_IDS = (select(HumanTask.id, HumanTask.element_id)
+             .where(HumanTask.instance_id == bindparam("i_id"), HumanTask.status == OPEN)
+             .order_by(HumanTask.created_at, HumanTask.id))
+
+
+def open_task_ids(session: Session, instance_id: int) -> list[tuple[str, str]]:
+    """(task id, element id) of an instance's open tasks, oldest first: what a client needs to go on
+    working a case it has just advanced, for a fraction of loading the rows."""
+    rows = session.connection().execute(_OPEN_IDS, {"i_id": instance_id})
+    return [(task_id, element_id) for task_id, element_id in rows]
 
 
 def open_for_instance(session: Session, instance_id: int) -> list[HumanTask]:
