@@ -198,7 +198,8 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
     inst, wf = loaded.instance, loaded.wf
     if actor is None and done:
         actor = next(iter(done.values()))
-    if services.run_pending(session, inst, wf, now, actor):
+    ran, current = services.run_pending(session, inst, wf, now, actor)
+    if ran:
         state = None
     values = {"state": serializer().dump(wf) if state is None else state, "status": inst.status,
               "ended_at": inst.ended_at}
@@ -209,7 +210,7 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
     due = runtime.next_timer_due(wf) if values["status"] in (RUNNING, SUSPENDED) else None
     values["next_timer_at"] = to_db(datetime.fromisoformat(due)) if due else None
     _write_instance(session, inst, values)  # the optimistic lock is checked before anything else is written
-    projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done)
+    projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done, current)
     _flush_instance(session, inst)
     remember(session, inst, wf)
     for hook in AFTER_SAVE_HOOKS:

@@ -88,14 +88,16 @@ def service_name(task: runtime.OpenTask) -> str | None:
 
 
 def run_pending(session: Session, instance: Instance, wf: runtime.Workflow, now: datetime,
-                actor: str | None) -> int:
-    """Run every open external task that names a built-in service, until none is left; returns how many."""
+                actor: str | None) -> tuple[int, list[runtime.OpenTask]]:
+    """Run every open external task that names a built-in service, until none is left; returns how many
+    ran and the open tasks left (the projection needs them next, and finding them walks the tree)."""
     ran = 0
     while True:
-        pending = [(t, h) for t in runtime.open_tasks(wf) if t.kind == "external"
+        current = runtime.open_tasks(wf)
+        pending = [(t, h) for t in current if t.kind == "external"
                    and (name := service_name(t)) and (h := handler_for(name)) is not None]
         if not pending:
-            return ran
+            return ran, current
         for task, handler in pending:
             ran += 1
             if ran > MAX_CHAINED:
