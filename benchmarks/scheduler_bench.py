@@ -146,7 +146,7 @@ def lateness_benchmark(url: str, waiting: int, firing: int, delay: float, interv
     deadline = time.time() + delay + 60
     while time.time() < deadline:
         with sessions() as session:
-            done = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "timer"))
+            done = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "timer")) or 0
         if done >= firing:
             break
         time.sleep(0.2)
@@ -154,7 +154,9 @@ def lateness_benchmark(url: str, waiting: int, firing: int, delay: float, interv
     worker.join()
     with sessions() as session:
         fired = [row for row in session.scalars(select(AuditEvent.at).where(AuditEvent.action == "timer"))]
-    late = sorted((f - to_db(due_at)).total_seconds() for f in fired)
+    due = to_db(due_at)
+    assert due is not None
+    late = sorted((f - due).total_seconds() for f in fired)
     engine.dispose()
     return {"waiting_instances": waiting, "timers_due": firing, "fired": len(late), "tick_interval_s": interval,
             "lateness_s_median": statistics.median(late) if late else None,
