@@ -12,7 +12,7 @@ from engine import deputies
 from engine.errors import Forbidden
 from engine.models import AuditEvent, HumanTask, Instance, TaskCandidate
 from engine.models_gov import CarbonCopy
-from engine.org import group_codes, is_admin
+from engine.org import group_codes, is_admin, member_groups
 
 OVERSEERS = frozenset({"supervisor", "city_leader", "designer"})
 
@@ -23,9 +23,9 @@ def may_view(session: Session, username: str | None, inst: Instance, now: dateti
         return False
     if inst.started_by == username or is_admin(session, username):
         return True
-    groups = group_codes(session, username)
-    if groups & OVERSEERS:
+    if member_groups(session, username) & OVERSEERS:  # a role: groups only, never a department code
         return True
+    groups = group_codes(session, username)
     if _has_part(session, username, groups, inst.id):
         return True
     if now is not None:

@@ -32,7 +32,7 @@ _DONE = {REPLIED: "已回复", CLOSED: "已办结"}
 
 def may_supervise(session: Session, username: str | None) -> bool:
     """Supervisors, city leaders and administrators watch every clock and issue orders."""
-    return bool(username) and bool(SUPERVISION_GROUPS & org.group_codes(session, username or ""))
+    return bool(username) and bool(SUPERVISION_GROUPS & org.member_groups(session, username or ""))
 
 
 def effective_status(order: SupervisionOrder, now: datetime) -> str:

@@ -256,7 +256,7 @@ OVERSEERS = {"supervisor", "city_leader"}  # may urge any case: 电子监察 sta
 
 
 def _may_urge(session: Session, actor: str, inst: Instance) -> bool:
-    if actor == inst.started_by or org.is_admin(session, actor) or OVERSEERS & org.group_codes(session, actor):
+    if actor == inst.started_by or org.is_admin(session, actor) or OVERSEERS & org.member_groups(session, actor):
         return True
     return session.scalar(select(AuditEvent.id).where(AuditEvent.instance_id == inst.id,
                                                       AuditEvent.actor == actor).limit(1)) is not None

@@ -75,9 +75,10 @@ def init_app(app: Flask, protect: Any) -> None:
     app.add_template_filter(localtime, "localtime")
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
-             designer_bp: lambda session, username: bool({"designer", "admin"} & org.group_codes(session, username)),
-             supervision_bp: lambda session, username: bool(SUPERVISORS & org.group_codes(session, username)),
-             admin_bp: lambda session, username: "admin" in org.group_codes(session, username)}
+             # Roles come from group membership only: a department coded 'admin' grants nothing.
+             designer_bp: lambda session, username: bool({"designer", "admin"} & org.member_groups(session, username)),
+             supervision_bp: lambda session, username: bool(SUPERVISORS & org.member_groups(session, username)),
+             admin_bp: lambda session, username: org.is_admin(session, username)}
     for bp, rule in rules.items():
         if not getattr(bp, "govflow_protected", False):  # blueprints are shared by every app built
             protect(bp, rule)

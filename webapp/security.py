@@ -34,13 +34,10 @@ def protect(bp: Blueprint, predicate: Predicate) -> None:
         return None
 
 
-def groups() -> set[str]:
+def groups() -> frozenset[str]:
+    """The signed-in user's groups (the roles); their department's code is not one of them."""
     user = getattr(g, "user", None)
-    return org.group_codes(db.session(), user.username) if user is not None else set()
-
-
-def has_any(session_: Session, username: str, wanted: set[str]) -> bool:
-    return bool(wanted & org.group_codes(session_, username)) or org.is_admin(session_, username)
+    return org.member_groups(db.session(), user.username) if user is not None else frozenset()
 
 
 def init_app(app: Flask) -> None:

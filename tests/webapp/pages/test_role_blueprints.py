@@ -24,3 +24,24 @@ def test_portal_is_public_and_login_pages_redirect(app: Flask) -> None:
     for url in ("/supervision/", "/admin/"):
         response = client.get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_department_coded_like_a_role_grants_nothing(app: Flask, as_user: Any) -> None:
+    """Department codes match BPMN lanes; only group membership makes an administrator,
+    designer or supervisor (a department coded 'admin' once opened every admin page)."""
+    from engine import org
+    from webapp.extensions import db
+
+    with app.app_context():
+        for name, department in (("dept_admin", "admin"), ("dept_sup", "supervisor"), ("dept_design", "designer")):
+            org.create_user(db.session(), name, department=department)
+        db.session.commit()
+    for name in ("dept_admin", "dept_sup", "dept_design"):
+        client = as_user(name)
+        for url in ("/admin/", "/supervision/", "/designer/"):
+            assert client.get(url).status_code == 403, (name, url)
+        page = client.get("/inbox/").get_data(as_text=True)
+        assert 'href="/admin/' not in page and 'href="/supervision/' not in page, name
+    # The same names as groups do open them.
+    assert as_user("admin").get("/admin/users").status_code == 200
+    assert as_user("supervisor").get("/supervision/").status_code == 200
