@@ -135,11 +135,9 @@ def answer_supplement(session: Session, now: datetime, app: Application, files: 
         raise InvalidInput("upload the missing materials", field="file")
     ids = [a.id for a in store_uploads(session, now, files, max_bytes, row.instance_id, row.id)]
     app.materials = [*app.materials, *ids]
+    # The process's next step sets 待受理 again, as when the window clerk completes 补正 in person.
     _complete_for_applicant(session, now, row, app, {"supplement_files": ids, "supplement_note": note,
                                                      "materials": list(app.materials)}, note)
-    app.status = "submitted"  # 待受理 again: the window checks the completed materials
-    audit.record(session, "application_status", PORTAL_ACTOR, now, instance_id=row.instance_id,
-                 detail={"number": app.number, "status": app.status})
     session.flush()
     return row
 

@@ -59,6 +59,7 @@ def test_supplement_pauses_the_clock_then_departments_review_and_it_is_granted(g
     assert gov.who_may(gov.task(iid, "supplement")) == {"window_clerk", "admin"}
     gov.now += timedelta(days=7)  # materials arrive a week later (5 working days)
     gov.complete(iid, "supplement", "window_clerk", {"supplement_note": "已补交平面图及清晰的营业执照复印件"})
+    assert app.status == "submitted"  # 待受理 again, though the materials came to the window, not the portal
     clock = case_clock(gov, iid)
     [pause] = clocks.pauses_of(gov.session, clock)
     assert clock.paused_since is None and pause.reason == "补正" and pause.resumed_by == "window_clerk"
