@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine import audit, definitions, projections, services
+from engine import audit, definitions, projections, services, task_deadlines
 from engine.bpmn import runtime
 from engine.bpmn.sandbox import make_script_engine
 from engine.bpmn.serializer import serializer
@@ -212,6 +212,7 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
     _write_instance(session, inst, values)  # the optimistic lock is checked before anything else is written
     projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done, current)
     _flush_instance(session, inst)
+    task_deadlines.refresh_marked(session)
     remember(session, inst, wf)
     for hook in AFTER_SAVE_HOOKS:
         hook(session, inst)

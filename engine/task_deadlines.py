@@ -50,6 +50,12 @@ def mark(session: Session, instance_id: int) -> None:
     session.info.setdefault(PENDING, set()).add(instance_id)
 
 
+def refresh_marked(session: Session) -> None:
+    """Refresh the instances marked since the last flush: a step that writes its task rows with SQL
+    and changes no clock has nothing for a flush to carry."""
+    refresh(session, session.info.pop(PENDING, set()))
+
+
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, context: Any) -> None:
     """Clocks written in this flush, or instances marked: refresh their open tasks. A process

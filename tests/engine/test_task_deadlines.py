@@ -46,3 +46,14 @@ def test_a_later_step_shows_the_case_clock_and_the_scheduler_check_reaches_it(wo
                             clocks.load_policies(world, [case.policy_code]))
     assert world.scalar(select(Clock.warning_level).where(Clock.id == case.id)) == "red"
     assert _level(world, archive.id) == "red"
+
+
+def test_a_step_that_touches_no_clock_still_shows_the_case_deadline(world: Session) -> None:  # noqa: F811
+    """Nothing but the new task changes in this step, so no flush of clocks can carry the refresh."""
+    _deploy(world, "case_clock_only.bpmn")
+    inst = instances.start(world, "registrar", at(2026, 9, 21, 10), "case_clock_only", {"title": "来件"})
+    case = _instance_clocks(world, inst.id)["start"]
+    assert _deadline(world, _open_task(world, inst.id, "register").id) == case.due_at
+    tasks.complete(world, "clerk", at(2026, 9, 22), _open_task(world, inst.id, "register").id, {})
+    handle = _open_task(world, inst.id, "handle")
+    assert (_deadline(world, handle.id), _level(world, handle.id)) == (case.due_at, case.warning_level)

@@ -81,7 +81,11 @@ def test_valid_letter_two_departments_send_back_then_published(gov: Gov, letter:
     assert case_clock.due_at.date() == (gov.now + timedelta(days=15)).date()  # 15 calendar days
     gov.complete(iid, "receive", "mailbox_clerk", {"screening": "valid"})
     assert row.folder == "handling"
-    assert gov.who_may(gov.task(iid, "instruct")) == {"mayor_wang", "vmayor_li", "vmayor_zhao", "admin"}
+    instruct = gov.task(iid, "instruct")
+    assert gov.who_may(instruct) == {"mayor_wang", "vmayor_li", "vmayor_zhao", "admin"}
+    # A step that opens a task and touches no clock: the inbox row still shows the letter's deadline.
+    gov.session.expire(instruct)
+    assert instruct.deadline_at == case_clock.due_at
     gov.complete(iid, "instruct", "vmayor_li", {"handle_depts": ["zjj", "sthj"], "cc_users": ["xfj_leader"]},
                  opinion="请住建局、生态环境局核查处理")
     handle = {gov.data(iid)["handle_depts"][0]: None}
