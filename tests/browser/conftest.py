@@ -71,4 +71,17 @@ def login(page: Any, base: str, username: str, password: str = demo.DEMO_PASSWOR
     page.goto(f"{base}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    follow(page, "button[type=submit]")
+
+
+def follow(page: Any, target: Any) -> None:
+    """Click what loads a new page and return once that page has loaded.
+
+    A click only waits until the navigation starts; reading the page before its load event can see
+    a half-parsed document, so every navigating click in these tests goes through here.
+    """
+    with page.expect_navigation():
+        if isinstance(target, str):
+            page.click(target)
+        else:
+            target.click()

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import follow, screenshot
 from tests.browser.test_government_processes import signed_in, work
 
 TITLE = "建议在滨河公园增设健身器材"
@@ -38,7 +38,7 @@ def test_a_citizen_writes_a_letter_and_later_reads_the_published_reply(server: s
     citizen.fill("textarea[name=content]", "滨河公园周边居民多，健身器材少，建议增设。")
     citizen.check("input[name=wants_public]")
     screenshot(citizen, "portal-letter-write")
-    citizen.click("form.portal-form button.primary")
+    follow(citizen, "form.portal-form button.primary")
     letter_code = citizen.locator("[data-letter-code]").inner_text().strip()
     password = citizen.locator("[data-letter-password]").inner_text().strip()
     assert re.fullmatch(r"\d{6}", password) and letter_code
@@ -62,14 +62,14 @@ def test_a_citizen_writes_a_letter_and_later_reads_the_published_reply(server: s
     citizen.goto(f"{server}/portal/mailbox/query")
     citizen.fill("input[name=letter_code]", letter_code)
     citizen.fill("input[name=password]", "000000" if password != "000000" else "111111")
-    citizen.click("form.portal-form button.primary")
+    follow(citizen, "form.portal-form button.primary")
     assert citizen.locator("[data-reply]").count() == 0, "a wrong password shows nothing"
     citizen.fill("input[name=letter_code]", letter_code)
     citizen.fill("input[name=password]", password)
-    citizen.click("form.portal-form button.primary")
+    follow(citizen, "form.portal-form button.primary")
     assert "已纳入明年公园提升计划" in citizen.locator("[data-reply]").inner_text()
     citizen.check("form.portal-rating input[name=rating][value='5']")
-    citizen.click("form.portal-rating button.primary")
+    follow(citizen, "form.portal-rating button.primary")
     assert citizen.locator("[data-rating='5']").count() == 1
     screenshot(citizen, "portal-letter-reply")
     citizen.goto(f"{server}/portal/mailbox/replies")
@@ -80,9 +80,9 @@ def test_a_citizen_writes_a_letter_and_later_reads_the_published_reply(server: s
 def test_a_supervisor_finds_an_overdue_case_issues_an_order_and_exports_the_report(server: str, browser: Any) -> None:
     case = "张三病假两天（超期未批）"  # the demo's leave request waiting past its limit at 李四's desk
     with signed_in(browser, server, "supervisor") as page:
-        page.click("nav.main a:has-text('电子监察')")
+        follow(page, "nav.main a:has-text('电子监察')")
         screenshot(page, "supervision-live")
-        page.click("a[data-tab=overdue]")
+        follow(page, "a[data-tab=overdue]")
         row = page.locator("tr[data-clock]", has_text=case)
         assert row.count() == 1, "the overdue case is listed"
         screenshot(page, "supervision-overdue")
@@ -90,22 +90,22 @@ def test_a_supervisor_finds_an_overdue_case_issues_an_order_and_exports_the_repo
             page.click("a[data-format=csv]")
         csv_text = Path(download.value.path()).read_bytes().decode("utf-8-sig")
         assert case in csv_text and csv_text.count("\n") >= 2
-        row.locator("a:has-text('督办单')").click()
+        follow(page, row.locator("a:has-text('督办单')"))
         assert page.locator("select[name=addressee] option[selected]").get_attribute("value") == "lisi"
         page.fill("textarea[name=demand]", "请于本周五前审批并报告延误原因")
         page.fill("input[name=due_date]", "2026-11-06")
-        page.click("button.primary:has-text('开具并通知接收人')")
+        follow(page, "button.primary:has-text('开具并通知接收人')")
         assert "请于本周五前审批并报告延误原因" in page.content()
         screenshot(page, "supervision-order")
         order_url = page.url
     with signed_in(browser, server, "lisi") as page:
-        page.click("a[data-open-orders]")  # the header tells the addressee an order waits
+        follow(page, "a[data-open-orders]")  # the header tells the addressee an order waits
         assert page.url.endswith("/supervision/orders/mine")
         order_id = order_url.rsplit("/", 1)[1]
-        page.click(f"[data-order='{order_id}'] a")
+        follow(page, f"[data-order='{order_id}'] a")
         assert page.url == order_url
         page.fill("textarea[name=reply]", "已于今日审批，延误原因是材料待补")
-        page.click("form.sv-reply button.primary")
+        follow(page, "form.sv-reply button.primary")
         assert "已于今日审批，延误原因是材料待补" in page.content()
     with signed_in(browser, server, "supervisor") as page:
         page.goto(order_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import follow, login, screenshot
 from tests.conftest import CONFORMANCE_DIR
 
 
@@ -20,26 +20,26 @@ def test_head_works_the_inbox_approves_and_sees_the_diagram(server: str, page: A
     assert rows.count() >= 3
     assert page.locator("tr.warn-red").count() == 1 and page.locator("tr.warn-yellow").count() == 1
     screenshot(page, "inbox")
-    page.click("text=张三请假三天（探亲）")
+    follow(page, "text=张三请假三天（探亲）")
     assert "部门负责人审批" in page.content()
-    page.click("button.primary:has-text('提交')")  # nothing chosen: the server names the field
+    follow(page, "button.primary:has-text('提交')")  # nothing chosen: the server names the field
     assert "「审批结果」为必填项" in page.content()
     screenshot(page, "task-form-error")
     page.check("input[name=approved][value=True]")
     page.fill("textarea[name=opinion]", "同意，注意安排好工作交接")
-    page.click("button.primary:has-text('提交')")
+    follow(page, "button.primary:has-text('提交')")
     assert "已办理" in page.content()
-    page.click("a[data-tab=done]")
-    page.click("text=张三请假三天（探亲）")
+    follow(page, "a[data-tab=done]")
+    follow(page, "text=张三请假三天（探亲）")
     assert page.locator("svg.bpmn-diagram").count() == 1
     assert page.locator("g[data-element-id=head_review].state-done").count() == 1
     assert page.locator("g[data-element-id=record].state-active").count() == 1
     assert "同意，注意安排好工作交接" in page.content()
     screenshot(page, "instance")
-    page.click("text=English")
+    follow(page, "text=English")
     assert page.locator("html[lang=en]").count() == 1
     assert page.locator("button:has-text('退出')").count() == 0
-    page.click("button:has-text('Sign out')")
+    follow(page, "button:has-text('Sign out')")
     assert "/login" in page.url
 
 
@@ -48,17 +48,17 @@ def test_designer_uploads_a_camunda_file_deploys_and_runs_it(server: str, page: 
     login(page, server, "designer")
     page.goto(server + "/designer/")
     page.set_input_files("input[name=files]", str(camunda))
-    page.click("button:has-text('检查并预览')")
+    follow(page, "button:has-text('检查并预览')")
     assert page.locator("figure.diagram svg g[data-element-id]").count() > 5
     assert "没有发现问题" in page.content()
     screenshot(page, "designer-check")
     page.set_input_files("input[name=files]", str(camunda))
-    page.click("button:has-text('发布为新版本')")
+    follow(page, "button:has-text('发布为新版本')")
     row = page.locator("tr[data-process=embeddedFormsBpmnEvents]")
     assert row.count() == 1
     screenshot(page, "designer-versions")
     row.locator("input[name=data]").fill('{"amount": 120}')
-    row.locator("button:has-text('启动测试实例')").click()
+    follow(page, row.locator("button:has-text('启动测试实例')"))
     assert "/instances/" in page.url
     assert page.locator("svg.bpmn-diagram g.state-active").count() == 1
     assert page.locator("svg.bpmn-diagram g.state-done").count() >= 1

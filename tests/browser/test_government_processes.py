@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import follow, login, screenshot
 
 Fill = Callable[[Any], None]
 
@@ -30,12 +30,12 @@ def open_task(page: Any, server: str, title: str) -> None:
     page.goto(f"{server}/inbox/?q={title}")
     link = page.locator("table.list tbody a", has_text=title)
     assert link.count() == 1, f"expected one open task for {title!r}, found {link.count()}"
-    link.click()
+    follow(page, link)
     assert "/inbox/tasks/" in page.url
 
 
 def submit(page: Any) -> None:
-    page.click("form.task-form button.primary")
+    follow(page, "form.task-form button.primary")
     assert page.locator("p.error").count() == 0, page.locator("p.error").all_inner_texts()
 
 
@@ -54,7 +54,7 @@ def instance_page(browser: Any, server: str, user: str, title: str) -> str:
     """The case page as `user` sees it after finding the case in their 已办 list."""
     with signed_in(browser, server, user) as page:
         page.goto(f"{server}/inbox/?tab=done&q={title}")
-        page.locator("table.list tbody a", has_text=title).first.click()
+        follow(page, page.locator("table.list tbody a", has_text=title).first)
         assert "/instances/" in page.url
         return str(page.content())
 
@@ -89,7 +89,7 @@ def test_mailbox_letter_goes_clerk_leader_two_departments_review_and_is_publishe
     assert 'data-ref="published"' in content, "the reply is published"
     with signed_in(browser, server, "mayor_wang") as page:
         page.goto(f"{server}/inbox/?tab=done&q={title}")
-        page.locator("table.list tbody a", has_text=title).first.click()
+        follow(page, page.locator("table.list tbody a", has_text=title).first)
         assert page.locator("g[data-element-id=publish].state-done").count() == 1
         screenshot(page, "mailbox-published")
 
@@ -149,8 +149,8 @@ def test_outgoing_document_countersign_objection_withdraw_send_back_and_number(s
         assert page.locator("input[name=title]").input_value() == title, "the earlier draft is kept"
         submit(page)
         page.goto(f"{server}/inbox/?tab=started&q={title}")
-        page.locator("table.list tbody a", has_text=title).first.click()
-        page.click("button:has-text('撤回我的上一步')")
+        follow(page, page.locator("table.list tbody a", has_text=title).first)
+        follow(page, "button:has-text('撤回我的上一步')")
         assert "已撤回" in page.content()
         open_task(page, server, title)
         submit(page)
@@ -160,7 +160,7 @@ def test_outgoing_document_countersign_objection_withdraw_send_back_and_number(s
         draft = page.locator("select[name=target] option", has_text="拟稿").first.get_attribute("value")
         page.select_option("select[name=target]", draft)
         page.fill("form[action$='/send-back'] textarea[name=reason]", "请补充政策依据")
-        page.click("form[action$='/send-back'] button")
+        follow(page, "form[action$='/send-back'] button")
         assert "退回" in page.content()
     with signed_in(browser, server, "szfb_clerk") as page:
         open_task(page, server, title)

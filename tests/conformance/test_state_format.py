@@ -15,7 +15,6 @@ from engine import instances
 from engine.bpmn.serializer import StateSerializer, serializer
 
 from .scenarios import REGISTRY, Run
-from .test_run import run  # noqa: F401  (the scenario fixture, straight mode only here)
 
 REFERENCE = StateSerializer(reference=True)
 
