@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit, instances, xmlsafe
 from engine.bpmn import runtime
-from engine.models import AuditEvent, Clock, ClockExtension, ClockPause, HumanTask, Instance
+from engine.models import AuditEvent, Clock, ClockExtension, ClockPause, Department, HumanTask, Instance
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 LEVEL_STATE = {"yellow": "warned", "red": "overdue"}
@@ -22,6 +22,7 @@ class ClockView:
     clock: Clock
     pauses: list[ClockPause]
     extensions: list[ClockExtension]
+    department: str | None = None  # the responsible department's name, so parallel steps tell apart
 
 
 def element_states(session: Session, inst: Instance, now: datetime) -> dict[str, str]:
@@ -72,7 +73,11 @@ def clock_views(session: Session, instance_id: int) -> list[ClockView]:
     pauses = session.scalars(select(ClockPause).where(ClockPause.clock_id.in_(ids)).order_by(ClockPause.id))
     extensions = session.scalars(select(ClockExtension).where(ClockExtension.clock_id.in_(ids))
                                  .order_by(ClockExtension.id))
-    by_clock: dict[int, ClockView] = {c.id: ClockView(c, [], []) for c in found}
+    codes = sorted({c.department_code for c in found if c.department_code})
+    names = {code: name for code, name in session.execute(
+        select(Department.code, Department.name).where(Department.code.in_(codes)))} if codes else {}
+    by_clock: dict[int, ClockView] = {
+        c.id: ClockView(c, [], [], names.get(c.department_code or "", c.department_code)) for c in found}
     for pause in pauses:
         by_clock[pause.clock_id].pauses.append(pause)
     for extension in extensions:

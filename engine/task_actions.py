@@ -242,7 +242,7 @@ def urge(session: Session, actor: str, now: datetime, task_id: str, note: str = 
         AuditEvent.at > to_db(now - URGE_INTERVAL)).limit(1))
     if recent is not None:
         raise Conflict("you urged this task less than an hour ago")
-    people = _holders(session, row)
+    people = holders(session, row)
     body = note.strip() or f"请尽快办理「{row.name}」"
     for user in people:
         notify.notify_user(session, now, user, f"催办：{row.name}", body, kind="urge", instance_id=inst.id)
@@ -262,7 +262,7 @@ def _may_urge(session: Session, actor: str, inst: Instance) -> bool:
                                                       AuditEvent.actor == actor).limit(1)) is not None
 
 
-def _holders(session: Session, row: HumanTask) -> list[User]:
+def holders(session: Session, row: HumanTask) -> list[User]:
     """The assignee, else candidate users and members of candidate groups."""
     names = {row.assignee} if row.assignee else {c.value for c in row.candidates if c.kind == "user"}
     users = list(session.scalars(select(User).where(User.username.in_(sorted(n for n in names if n)))))

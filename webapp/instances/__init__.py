@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from engine import access, attachments, instance_view, instances, tasks
-from engine.errors import EngineError, NotFound
+from engine import access, attachments, clocks, duban, instance_view, instances, tasks
+from engine.errors import Conflict, EngineError, InvalidInput, NotFound
 from webapp import web_context as ctx
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
@@ -35,10 +36,46 @@ def show(instance_id: int) -> Any:
     states = instance_view.element_states(session, inst, now)
     open_rows = tasks.open_for_instance(session, inst.id)
     last = [e for e in instance_view.trail(session, inst.id) if e.action == "complete"]
+    clock_views = instance_view.clock_views(session, inst.id)
     return render_template(
         "instances/show.html", inst=inst, svg=diagram_svg(inst, states), states=states,
         open_rows=[(r, tasks.may_work(session, r, user)) for r in open_rows],
-        trail=instance_view.trail(session, inst.id), clocks=instance_view.clock_views(session, inst.id),
+        trail=instance_view.trail(session, inst.id), clocks=clock_views,
+        deadline_settable={v.clock.id for v in clock_views if duban.may_set_deadline(session, user, v.clock)},
         files=attachments.of_instance(session, inst.id), references=instance_view.references(session, inst.id),
         data=instances.current_data(session, inst, now) if inst.status == instances.RUNNING else {},
         may_withdraw=bool(last) and last[-1].actor == user and inst.status == instances.RUNNING)
+
+
+@bp.post("/<int:instance_id>/clocks/<int:clock_id>/deadline")
+def set_deadline(instance_id: int, clock_id: int) -> Any:
+    """督办: the instructing leader or supervision staff give one department's step its own date."""
+    session, user, now = ctx.session(), ctx.actor(), ctx.now()
+    try:
+        inst = instances.get(session, instance_id)
+        clock = clocks.get_clock(session, clock_id)
+    except NotFound:
+        abort(404)
+    if clock.instance_id != inst.id or not access.may_view(session, user, inst, now):
+        abort(404)
+    back = url_for("instances.show", instance_id=inst.id) + "#clocks"
+    try:
+        duban.set_deadline(session, user or "", now, clock.id, _date_field("due_date"),
+                           request.form.get("reason") or "")
+    except (InvalidInput, Conflict) as exc:
+        ctx.rollback()
+        field = getattr(exc, "field", None)
+        flash((f"{field}: " if field else "") + str(exc), "error")
+        return redirect(back)
+    ctx.commit()
+    flash("督办时限已调整 / deadline changed", "success")
+    return redirect(back)
+
+
+def _date_field(name: str) -> date:
+    raw = (request.form.get(name) or "").strip()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"请填写有效日期，如 2026-11-20 / {raw!r} is not a date (YYYY-MM-DD)",
+                           field=name) from None
