@@ -228,13 +228,17 @@ def schema_for(definition: FormDefinition, lang: str = "zh") -> Schema:
     return Schema.from_dict(spec, name=f"Form_{definition.key}")()
 
 
+def _listy(f: Field) -> bool:
+    return f.type in ("multichoice", "file") or (f.type in ("user", "department") and f.multiple)
+
+
 def _normalise(f: Field, value: Any) -> Any:
     """HTML forms send strings: blank means absent, lists may arrive as one comma-separated text."""
     if isinstance(value, str):
         value = value.strip()
         if value == "":
             return None
-    listy = f.type in ("multichoice", "file") or (f.type in ("user", "department") and f.multiple)
+    listy = _listy(f)
     if listy and value is not None and not isinstance(value, list | tuple):
         value = [v.strip() for v in str(value).split(",") if v.strip()]
     if listy and isinstance(value, list | tuple):
@@ -275,6 +279,10 @@ def validate_submission(definition: FormDefinition, raw: Mapping[str, Any], lang
         first = next(iter(errors))
         raise InvalidInput(errors[first][0], field=first, errors=errors)
     for f in definition.fields:
+        if _listy(f) and not f.readonly and clean.get(f.name) is None:
+            # An optional multi-pick left empty is an empty list: conditions and loops over it work,
+            # and a resubmitted form clears what an earlier round chose.
+            clean[f.name] = []
         if f.type == "date" and isinstance(clean.get(f.name), date):
             clean[f.name] = clean[f.name].isoformat()
         if f.type == "date" and f.name in clean:

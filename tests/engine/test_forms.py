@@ -37,6 +37,13 @@ def test_html_strings_become_typed_case_data(review: forms.FormDefinition) -> No
     assert forms.references(review, clean) == {"user": [], "department": ["fgw", "scjg"], "file": [4, 7]}
 
 
+def test_optional_multi_picks_left_empty_are_empty_lists(review: forms.FormDefinition) -> None:
+    """A gateway testing `not depts` or a loop over it needs the name; a redraft must clear the old pick."""
+    clean = forms.validate_submission(review, {"decision": "approve", "topics": "", "files": []})
+    assert clean["topics"] == [] and clean["depts"] == [] and clean["files"] == []
+    assert "phone" not in clean and "amount" not in clean, "an empty single value stays absent"
+
+
 def test_required_and_required_if_name_the_field_in_both_languages(review: forms.FormDefinition) -> None:
     assert _refused(review, {})["decision"] == ["「审核结果」为必填项"]
     assert _refused(review, {}, "en")["decision"] == ["Result is required"]
