@@ -23,6 +23,7 @@ class ClockView:
     pauses: list[ClockPause]
     extensions: list[ClockExtension]
     department: str | None = None  # the responsible department's name, so parallel steps tell apart
+    step: str | None = None  # the clocked step's name (承办), not its element id
 
 
 def element_states(session: Session, inst: Instance, now: datetime) -> dict[str, str]:
@@ -76,8 +77,12 @@ def clock_views(session: Session, instance_id: int) -> list[ClockView]:
     codes = sorted({c.department_code for c in found if c.department_code})
     names = {code: name for code, name in session.execute(
         select(Department.code, Department.name).where(Department.code.in_(codes)))} if codes else {}
+    task_ids = [c.task_id for c in found if c.task_id]
+    steps = {task_id: name for task_id, name in session.execute(
+        select(HumanTask.id, HumanTask.name).where(HumanTask.id.in_(task_ids)))} if task_ids else {}
     by_clock: dict[int, ClockView] = {
-        c.id: ClockView(c, [], [], names.get(c.department_code or "", c.department_code)) for c in found}
+        c.id: ClockView(c, [], [], names.get(c.department_code or "", c.department_code),
+                        steps.get(c.task_id or "") or c.element_id) for c in found}
     for pause in pauses:
         by_clock[pause.clock_id].pauses.append(pause)
     for extension in extensions:

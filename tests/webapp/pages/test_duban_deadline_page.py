@@ -49,6 +49,8 @@ def test_the_leader_changes_one_departments_date_and_the_page_shows_both(app: Fl
     page = leader.get(f"/instances/{iid}").text
     assert page.count('class="inline deadline"') == 2, "a form on each department's running 督办 clock"
     assert re.search(r'data-department="zjj">市住房和城乡建设局', page), "each clock names its department"
+    assert page.count('<td data-element="handle">承办</td>') == 2, "the step by its name"
+    assert page.count('data-status="running">计时中') == 2
     before = _due_cell(page, clocks["scjg"])
     done = leader.post(f"/instances/{iid}/clocks/{clocks['zjj']}/deadline",
                        data={"due_date": "2026-11-13", "reason": "住建局牵头，须先报初步意见"}, follow_redirects=True)
