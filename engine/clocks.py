@@ -115,7 +115,8 @@ def recompute(session: Session, now: datetime, clock: Clock, policy: ClockPolicy
 def _active(session: Session, clock_id: int) -> Clock:
     clock = get_clock(session, clock_id)
     if not clock.active:
-        raise Conflict(f"clock {clock_id} has ended ({clock.status}); it cannot be changed any more")
+        raise Conflict(f"时限 {clock_id} 已结束（{clock.status}），不能再修改 / "
+                       f"clock {clock_id} has ended ({clock.status}); it cannot be changed any more")
     return clock
 
 
@@ -190,7 +191,8 @@ def set_deadline(session: Session, actor: str | None, now: datetime, clock_id: i
     """A 督办 deadline is whatever date the supervising person sets (days paused still move it)."""
     clock = _active(session, clock_id)
     if clock.policy_code != DUBAN:
-        raise Conflict(f"clock {clock_id} follows {clock.policy_code}, a limit set by law; "
+        raise Conflict(f"时限 {clock_id} 是法定时限（{clock.legal_basis}），只能依法延期 / "
+                       f"clock {clock_id} follows {clock.policy_code}, a limit set by law; "
                        "only a 督办 clock takes a person-set deadline (extend it instead)")
     policy = get_policy(session, clock.policy_code)
     pauses = pauses_of(session, clock)
