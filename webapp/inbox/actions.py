@@ -18,11 +18,13 @@ Action = Callable[..., str | None]
 
 
 def operation(done_message: str) -> Callable[[Action], Callable[..., Any]]:
-    """Commit and say so, or roll back and show the engine's reason; then back to the page."""
+    """Commit and say so, or roll back and show the engine's reason; then back to the task's or case's page."""
     def wrap(func: Action) -> Callable[..., Any]:
         @functools.wraps(func)
         def view(**kwargs: Any) -> Any:
-            target = url_for("inbox.task_page", task_id=kwargs["task_id"]) if "task_id" in kwargs else None
+            target = (url_for("inbox.task_page", task_id=kwargs["task_id"]) if "task_id" in kwargs
+                      else url_for("instances.show", instance_id=kwargs["instance_id"]) if "instance_id" in kwargs
+                      else None)
             try:
                 goto = func(**kwargs)
             except (InvalidInput, Conflict) as exc:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 
 from engine import access, attachments, clocks, duban, instance_view, instances, tasks
-from engine.errors import Conflict, EngineError, InvalidInput, NotFound
+from engine.errors import EngineError, NotFound
 from webapp import web_context as ctx
+from webapp.admin import parse_day
+from webapp.inbox.actions import operation
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 
@@ -48,7 +49,8 @@ def show(instance_id: int) -> Any:
 
 
 @bp.post("/<int:instance_id>/clocks/<int:clock_id>/deadline")
-def set_deadline(instance_id: int, clock_id: int) -> Any:
+@operation("督办时限已调整 / deadline changed")
+def set_deadline(instance_id: int, clock_id: int) -> str:
     """督办: the instructing leader or supervision staff give one department's step its own date."""
     session, user, now = ctx.session(), ctx.actor(), ctx.now()
     try:
@@ -58,24 +60,6 @@ def set_deadline(instance_id: int, clock_id: int) -> Any:
         abort(404)
     if clock.instance_id != inst.id or not access.may_view(session, user, inst, now):
         abort(404)
-    back = url_for("instances.show", instance_id=inst.id) + "#clocks"
-    try:
-        duban.set_deadline(session, user or "", now, clock.id, _date_field("due_date"),
-                           request.form.get("reason") or "")
-    except (InvalidInput, Conflict) as exc:
-        ctx.rollback()
-        field = getattr(exc, "field", None)
-        flash((f"{field}: " if field else "") + str(exc), "error")
-        return redirect(back)
-    ctx.commit()
-    flash("督办时限已调整 / deadline changed", "success")
-    return redirect(back)
-
-
-def _date_field(name: str) -> date:
-    raw = (request.form.get(name) or "").strip()
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"请填写有效日期，如 2026-11-20 / {raw!r} is not a date (YYYY-MM-DD)",
-                           field=name) from None
+    duban.set_deadline(session, user or "", now, clock.id, parse_day(request.form.get("due_date"), "due_date"),
+                       request.form.get("reason") or "")
+    return url_for("instances.show", instance_id=inst.id) + "#clocks"
