@@ -18,10 +18,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from benchmarks.scheduler_bench import drop_database, fresh_database  # noqa: F401  (pages_bench drops with it)
-from engine import definitions, demo_org, workdays
-from engine.clock_policies import seed_policies
-from engine.db import make_engine, make_sessionmaker
-from engine.models import Base
+from engine.calendar import workdays
+from engine.clocks.policies import seed_policies
+from engine.core.db import make_engine, make_sessionmaker
+from engine.flow import definitions
+from engine.ops.assembly import Base
+from engine.org import demo as demo_org
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS_PER_CASE = 4

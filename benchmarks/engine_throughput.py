@@ -116,7 +116,7 @@ class EngineInMemory:
         self.model = model
 
     def setup(self) -> None:
-        from engine import definitions
+        from engine.flow import definitions
 
         engine = GovflowEngine("setup", self.model, "sqlite://")
         engine.setup()
@@ -154,7 +154,7 @@ class BareTransactions:
     def setup(self) -> None:
         from sqlalchemy import bindparam, select
 
-        from engine.models import Instance
+        from engine.flow.models import Instance
 
         self.engine.setup()
         self.query = select(Instance.id).where(Instance.id == bindparam("i"))
@@ -188,9 +188,10 @@ class GovflowEngine:
     def setup(self) -> None:
         from sqlalchemy import text
 
-        from engine import definitions, org
-        from engine.db import make_engine, make_sessionmaker
-        from engine.models import Base
+        from engine.core.db import make_engine, make_sessionmaker
+        from engine.flow import definitions
+        from engine.ops.assembly import Base
+        from engine.org import directory as org
 
         if self.admin_url:
             admin = make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
@@ -209,7 +210,7 @@ class GovflowEngine:
             definitions.deploy(session, "designer", now, [(self.model.name, self.model.read_bytes())])
 
     def run(self, n: int) -> None:
-        from engine import instances, tasks
+        from engine.flow import instances, tasks
 
         def open_ids(session: Any, instance_id: int) -> dict[str, str]:
             return {element_id: task_id for task_id, element_id in tasks.open_task_ids(session, instance_id)}
@@ -229,7 +230,7 @@ class GovflowEngine:
         """Every instance run so far ended, outside the timed part."""
         from sqlalchemy import func, select
 
-        from engine.models import Instance
+        from engine.flow.models import Instance
 
         with self.sessions() as session:
             done = session.scalar(select(func.count()).select_from(Instance).where(Instance.status == "completed"))
@@ -247,7 +248,7 @@ class GovflowEngine:
     def teardown(self) -> None:
         from sqlalchemy import text
 
-        from engine.db import make_engine
+        from engine.core.db import make_engine
 
         if self.db_engine is not None:
             self.db_engine.dispose()

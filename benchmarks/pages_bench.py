@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bigdata  # noqa: E402
-from engine.clock import FixedClock  # noqa: E402
+from engine.core.clock import FixedClock  # noqa: E402
 
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # a Monday, 09:00 in China
 CLERK, SUPERVISOR = "b_bd007_3", "supervisor"

@@ -26,10 +26,15 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from engine import clock_policies, definitions, instances, org, scheduler  # noqa: E402
-from engine.clock import to_db  # noqa: E402
-from engine.db import make_engine, make_sessionmaker  # noqa: E402
-from engine.models import AuditEvent, Base, Instance  # noqa: E402
+from engine.clocks import policies as clock_policies  # noqa: E402
+from engine.core.clock import to_db  # noqa: E402
+from engine.core.db import make_engine, make_sessionmaker  # noqa: E402
+from engine.core.models import AuditEvent  # noqa: E402
+from engine.flow import definitions, instances  # noqa: E402
+from engine.flow.models import Instance  # noqa: E402
+from engine.ops import scheduler  # noqa: E402
+from engine.ops.assembly import Base  # noqa: E402
+from engine.org import directory as org  # noqa: E402
 
 TIMER_MODEL = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="b">

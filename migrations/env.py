@@ -8,7 +8,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from engine.models import Base
+from engine.ops.assembly import Base
 
 config = context.config
 if config.config_file_name is not None:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command: installs what the tests need (PostgreSQL, Chromium with Chinese fonts, a
-# Python virtualenv in .venv), runs ruff and mypy, then the whole pytest suite twice: on SQLite and on
-# a private PostgreSQL server started for this run. Arguments are handed to pytest instead of running
-# the whole suite, on both databases:   scripts/test-all.sh tests/engine -k deploy
-# Exits non-zero if ruff, mypy or either pytest run fails. JUnit reports go to test-artifacts/.
+# Python virtualenv in .venv), runs ruff, mypy and lint-imports (the layer contracts), then the whole
+# pytest suite twice: on SQLite and on a private PostgreSQL server started for this run. Arguments are
+# handed to pytest instead of running the whole suite, on both databases:
+#   scripts/test-all.sh tests/engine -k deploy
+# Exits non-zero if ruff, mypy, lint-imports or either pytest run fails. JUnit reports go to test-artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -89,12 +90,14 @@ case "$pg_url" in
 esac
 
 # ---------------------------------------------------------------------------------------------------
-# 4. Lint and types.
+# 4. Lint, types and the import contracts between the layers.
 lint_rc=0
 echo "== ruff"
 ruff check engine webapp tests benchmarks || lint_rc=1
 echo "== mypy"
 mypy || lint_rc=1  # files and options in setup.cfg
+echo "== lint-imports"
+lint-imports --no-cache || lint_rc=1  # contracts in setup.cfg [importlinter]
 
 # ---------------------------------------------------------------------------------------------------
 # 5. The test suite on each database. Both always run; their exit codes are kept for the summary.
@@ -123,7 +126,7 @@ describe() {  # pytest exit code -> words
   esac
 }
 echo "== summary"
-echo "ruff/mypy:  $([ "$lint_rc" = 0 ] && echo passed || echo FAILED)"
-echo "sqlite:     $(describe "$sqlite_rc")"
-echo "postgresql: $(describe "$pg_rc")"
+echo "ruff/mypy/contracts: $([ "$lint_rc" = 0 ] && echo passed || echo FAILED)"
+echo "sqlite:              $(describe "$sqlite_rc")"
+echo "postgresql:          $(describe "$pg_rc")"
 [ "$lint_rc" = 0 ] && [ "$sqlite_rc" = 0 ] && [ "$pg_rc" = 0 ]

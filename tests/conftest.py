@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from engine.db import make_engine
-from engine.models import Base
+from engine.core.db import make_engine
+from engine.ops.assembly import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -26,7 +26,7 @@ NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
 
 def forget_live_objects(session: Session) -> None:
     """Reload mode: drop cached workflows and specs and expire rows, so the next step reads the database."""
-    from engine import definitions, instances
+    from engine.flow import definitions, instances
 
     instances.CACHE.clear()
     definitions._SPEC_CACHE.clear()

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from engine import org, verification
-from engine.errors import Forbidden
+from engine.core.errors import Forbidden
+from engine.org import directory, verification
 from webapp import web_context as ctx
 
 bp = Blueprint("auth", __name__)
@@ -37,8 +37,8 @@ def login() -> Any:
     except Forbidden:
         flash("尝试次数过多，请 15 分钟后再试 / too many attempts, try again in 15 minutes", "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 429
-    user = org.find_user(s, username) if username else None
-    if user is None or not user.active or not org.check_password(user.password_hash, password):
+    user = directory.find_user(s, username) if username else None
+    if user is None or not user.active or not directory.check_password(user.password_hash, password):
         verification.record_failure(s, ctx.now(), keys)
         ctx.commit()
         flash("用户名或密码错误 / wrong user name or password", "error")

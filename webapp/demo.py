@@ -8,9 +8,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import clocks, definitions, demo_org, instances, org, task_actions, tasks, workdays
-from engine.clock_policies import seed_policies
-from engine.models import Instance
+from engine.calendar import workdays
+from engine.clocks import lifecycle
+from engine.clocks.policies import seed_policies
+from engine.flow import definitions, instances, task_actions, tasks
+from engine.flow.models import Instance
+from engine.org import demo, directory
 from webapp import demo_cases
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
@@ -29,11 +32,11 @@ def seed(session: Session, now: datetime) -> list[str]:
     """Idempotent: creates what is missing and returns lines describing what the demo has."""
     seed_policies(session)
     workdays.seed_official(session, now)
-    demo_org.seed_org(session, password=DEMO_PASSWORD)
+    demo.seed_org(session, password=DEMO_PASSWORD)
     for username, display, dept, groups in LEAVE_USERS:
-        if org.find_user(session, username) is None:
-            org.create_user(session, username, password=DEMO_PASSWORD, groups=groups, department=dept,
-                            display_name=display)
+        if directory.find_user(session, username) is None:
+            directory.create_user(session, username, password=DEMO_PASSWORD, groups=groups, department=dept,
+                                  display_name=display)
     files = sorted(PROCESSES_DIR.glob("*.bpmn"))
     result = definitions.deploy(session, "admin", now, [(f.name, f.read_bytes()) for f in files])
     lines = [f"deployed {p.process_id} v{p.version}" for p in result.processes]
@@ -60,10 +63,10 @@ def _leave_cases(session: Session, now: datetime) -> list[str]:
     near = _submit(session, now - timedelta(days=9), "张三事假一天（即将超期）", 1, "办理证件")
     for instance_id, started in ((late, now - timedelta(days=14)), (near, now - timedelta(days=9))):
         [row] = tasks.open_for_instance(session, instance_id)
-        clock = clocks.start_clock(session, None, started, "countersign_reply", instance_id=instance_id,
-                                   task_id=row.id, element_id=row.element_id, responsible="lisi",
-                                   department_code="szfb")
-        clocks.check_clock(session, now, clock.id)
+        clock = lifecycle.start_clock(session, None, started, "countersign_reply", instance_id=instance_id,
+                                      task_id=row.id, element_id=row.element_id, responsible="lisi",
+                                      department_code="szfb")
+        lifecycle.check_clock(session, now, clock.id)
     done = _submit(session, now - timedelta(days=3), "张三年假五天（已批准）", 5, "年休假")
     [review] = tasks.open_for_instance(session, done)
     tasks.complete(session, "lisi", now - timedelta(days=2), review.id, {"approved": True}, "同意")

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import clocks, instances, licensing, mailbox, tasks
-from engine.models import Clock
+from engine.clocks import lifecycle
+from engine.clocks.models import Clock
+from engine.flow import instances, tasks
+from engine.gov import licensing, mailbox
 
 LETTER = {"phone": "13800138000", "category": "complain", "wants_public": True}
 APPLICANT = {"applicant": "某某餐饮管理有限公司", "id_number": "91110000MA01ABCD3X", "phone": "13900139000"}
@@ -30,7 +32,7 @@ def _do(session: Session, iid: int, element: str, actor: str, when: datetime, da
 def _check_clocks(session: Session, now: datetime, iid: int) -> None:
     for clock in session.scalars(select(Clock).where(Clock.instance_id == iid, Clock.active.is_(True))):
         if clock.paused_since is None:
-            clocks.check_clock(session, now, clock.id)
+            lifecycle.check_clock(session, now, clock.id)
 
 
 def letters(session: Session, now: datetime) -> list[str]:

@@ -8,8 +8,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, EngineError, Forbidden, InvalidDefinition, InvalidInput, NotFound
-from engine.verification import Throttled
+from engine.core.errors import Conflict, EngineError, Forbidden, InvalidDefinition, InvalidInput, NotFound
+from engine.org.verification import Throttled
 from webapp.extensions import db
 
 STATUS = {Throttled: 429, NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400, InvalidDefinition: 400}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 
-from engine.models import Base
+from engine.ops.assembly import Base
 
 db = SQLAlchemy(metadata=Base.metadata)
 migrate = Migrate()

@@ -6,10 +6,19 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, g
+from sqlalchemy import func, select
 
-from engine.clock import CHINA_TZ, as_utc
-from engine.models import Department, User
+from engine.core.clock import CHINA_TZ, as_utc
+from engine.gov.models import SupervisionOrder
+from engine.org import directory
+from engine.org.models import Department, User
 from webapp import web_context as ctx
+from webapp.admin import bp as admin_bp
+from webapp.designer import bp as designer_bp
+from webapp.inbox import bp as inbox_bp
+from webapp.instances import bp as instances_bp
+from webapp.portal import bp as portal_bp
+from webapp.supervision import bp as supervision_bp
 
 SUPERVISORS = {"supervisor", "city_leader", "admin"}
 
@@ -23,8 +32,6 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 def _pickers() -> dict[str, list[tuple[str, str]]]:
     """Options for user and department pickers in forms (only on pages that render a form)."""
-    from sqlalchemy import select
-
     session = ctx.session()
     users = [(u.username, u.display_name or u.username)
              for u in session.scalars(select(User).order_by(User.username))]
@@ -36,10 +43,6 @@ def _open_orders(username: str | None) -> int:
     """督办单 waiting for this user's reply: the header shows a link to them when there are any."""
     if not username:
         return 0
-    from sqlalchemy import func, select
-
-    from engine.models_gov import SupervisionOrder
-
     return ctx.session().scalar(select(func.count()).select_from(SupervisionOrder).where(
         SupervisionOrder.addressee == username, SupervisionOrder.status.in_(("open", "overdue")))) or 0
 
@@ -64,21 +67,13 @@ class _LazyPickers(dict):  # type: ignore[type-arg]
 
 def init_app(app: Flask, protect: Any) -> None:
     """`protect(blueprint, predicate)` is the one role check each blueprint gets."""
-    from engine import org
-    from webapp.admin import bp as admin_bp
-    from webapp.designer import bp as designer_bp
-    from webapp.inbox import bp as inbox_bp
-    from webapp.instances import bp as instances_bp
-    from webapp.portal import bp as portal_bp
-    from webapp.supervision import bp as supervision_bp
-
     app.add_template_filter(localtime, "localtime")
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
              # Roles come from group membership only: a department coded 'admin' grants nothing.
-             designer_bp: lambda session, username: bool({"designer", "admin"} & org.member_groups(session, username)),
-             supervision_bp: lambda session, username: bool(SUPERVISORS & org.member_groups(session, username)),
-             admin_bp: lambda session, username: org.is_admin(session, username)}
+             designer_bp: lambda session, username: bool({"designer", "admin"} & directory.member_groups(session, username)),
+             supervision_bp: lambda session, username: bool(SUPERVISORS & directory.member_groups(session, username)),
+             admin_bp: lambda session, username: directory.is_admin(session, username)}
     for bp, rule in rules.items():
         if not getattr(bp, "govflow_protected", False):  # blueprints are shared by every app built
             protect(bp, rule)

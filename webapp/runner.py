@@ -13,9 +13,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from engine import notify, scheduler
-from engine.clock import Clock, SystemClock
-from engine.db import make_sessionmaker
+from engine.core.clock import Clock, SystemClock
+from engine.core.db import make_sessionmaker
+from engine.gov import portal, supervision
+from engine.ops import scheduler
+from engine.org import notify
 from webapp.extensions import db
 
 log = logging.getLogger("govflow.scheduler")
@@ -37,8 +39,6 @@ def make_tick(app: Flask, clock: Clock | None = None) -> Callable[[], scheduler.
     sender = mail_sender()
 
     def tick() -> scheduler.TickReport:
-        from engine import portal, supervision
-
         report = scheduler.tick(sessions, clock.now(), send_mail=sender)
         started, failed = portal.retry_pending(sessions, clock.now())
         with sessions.begin() as session:  # 督办单 past their deadline turn overdue and tell both sides

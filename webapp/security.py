@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
 
-from engine import org
+from engine.org import directory
 from webapp.extensions import db
 
 Predicate = Callable[[Session, str], bool]
@@ -16,7 +16,7 @@ Predicate = Callable[[Session, str], bool]
 
 def _load_user() -> None:
     name = session.get("username")
-    g.user = org.find_user(db.session(), name) if name else None
+    g.user = directory.find_user(db.session(), name) if name else None
     if g.user is not None and not g.user.active:  # a disabled account is signed out at once
         g.user = None
     if name and g.user is None:  # the account was removed or disabled: forget the stale session
@@ -37,7 +37,7 @@ def protect(bp: Blueprint, predicate: Predicate) -> None:
 def groups() -> frozenset[str]:
     """The signed-in user's groups (the roles); their department's code is not one of them."""
     user = getattr(g, "user", None)
-    return org.member_groups(db.session(), user.username) if user is not None else frozenset()
+    return directory.member_groups(db.session(), user.username) if user is not None else frozenset()
 
 
 def init_app(app: Flask) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import audit, definitions, instances, tasks
-from engine.models import HumanTask, ProcessVersion
+from engine.core import audit
+from engine.flow import definitions, instances, tasks
+from engine.flow.models import HumanTask, ProcessVersion
 
 
 def deploy_result(result: definitions.DeployResult) -> dict[str, Any]:

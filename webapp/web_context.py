@@ -8,7 +8,7 @@ from typing import Any
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from engine.clock import SystemClock
+from engine.core.clock import SystemClock
 from webapp.extensions import db
 
 

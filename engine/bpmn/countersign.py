@@ -8,7 +8,7 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import ParallelMultiInst
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.runtime import Workflow, complete_task, find_task, run_engine
-from engine.errors import Conflict
+from engine.core.errors import Conflict
 
 REMOVED = "govflow_signer_removed"
 

@@ -22,8 +22,8 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn import patches  # noqa: F401 - applies local SpiffWorkflow fixes
 from engine.bpmn.parser import GovflowParser, ValidationException
 from engine.bpmn.specs import ExternalTask
-from engine.errors import Conflict, ExecutionError, NotFound
-from engine.problems import ERROR, Problem
+from engine.core.errors import Conflict, ExecutionError, NotFound
+from engine.core.problems import ERROR, Problem
 
 Workflow: TypeAlias = Any  # a SpiffWorkflow BpmnWorkflow; the library ships no type hints
 

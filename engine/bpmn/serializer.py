@@ -7,6 +7,7 @@ import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any, cast
+from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -57,8 +58,6 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return self._restore(dct)
 
     def _restore(self, dct: dict[str, Any]) -> BpmnWorkflow:
-        from uuid import UUID
-
         workflow = self.target_class(dct.pop("spec"), dct.pop("subprocess_specs"), deserializing=True)
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))

@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 
-from engine.clock import Clock
+from engine.core.clock import Clock
 
 _current: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("govflow_clock", default=None)
 

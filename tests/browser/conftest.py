@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from engine.clock import FixedClock
+from engine.core.clock import FixedClock
 from tests.conftest import NOW
 from webapp import create_app, demo
 from webapp.extensions import db

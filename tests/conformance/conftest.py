@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine import instances
 from engine.bpmn.sandbox import make_script_engine
-from engine.clock import as_utc
+from engine.core.clock import as_utc
+from engine.flow import instances
 
 from . import scenarios_approval, scenarios_cli, scenarios_spiff, scenarios_vendor  # noqa: F401  (register)
 from .scenarios import Run

@@ -17,9 +17,11 @@ from typing import Any
 from conftest import CONFORMANCE_DIR
 from sqlalchemy.orm import Session
 
-from engine import audit, definitions, instances, org, tasks
 from engine.bpmn import runtime
-from engine.models import HumanTask, Instance
+from engine.core import audit
+from engine.flow import definitions, instances, tasks
+from engine.flow.models import HumanTask, Instance
+from engine.org import directory as org
 from tests.conftest import forget_live_objects
 
 STARTER = "applicant"

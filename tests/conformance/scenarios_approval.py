@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import ExecutionError
+from engine.core.errors import ExecutionError
 
 from .scenarios import Case, Run, scenario
 

@@ -7,10 +7,10 @@ import re
 import pytest
 from conftest import CONFORMANCE_DIR
 
-from engine import definitions
-from engine.conformance import find_files
-from engine.errors import InvalidDefinition
-from engine.problems import ERROR, Problem
+from engine.core.errors import InvalidDefinition
+from engine.core.problems import ERROR, Problem
+from engine.flow import definitions
+from engine.ops.conformance import find_files
 
 from .expectations import DEPLOYED, EXPECTATIONS, REFUSED, matches
 

@@ -1,12 +1,12 @@
-"""`govflow conformance DIR` (engine.conformance.check_directory) agrees with the expectations table."""
+"""`govflow conformance DIR` (engine.ops.conformance.check_directory) agrees with the expectations table."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import CONFORMANCE_DIR
 
-from engine.conformance import Entry, check_directory
-from engine.problems import ERROR
+from engine.core.problems import ERROR
+from engine.ops.conformance import Entry, check_directory
 
 from .expectations import DEPLOYED, EXPECTATIONS, REFUSED, matches
 

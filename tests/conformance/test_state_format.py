@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from engine import instances
 from engine.bpmn.serializer import StateSerializer, serializer
+from engine.flow import instances
 
 from .scenarios import REGISTRY, Run
 

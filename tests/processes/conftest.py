@@ -12,10 +12,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import definitions, demo_org, instances, tasks, workdays
-from engine.clock import CHINA_TZ
-from engine.clock_policies import seed_policies
-from engine.models import Clock, HumanTask
+from engine.calendar import workdays
+from engine.clocks.models import Clock
+from engine.clocks.policies import seed_policies
+from engine.core.clock import CHINA_TZ
+from engine.flow import definitions, instances, tasks
+from engine.flow.models import HumanTask
+from engine.org import demo as demo_org
 from tests.conftest import forget_live_objects
 
 ROOT = Path(__file__).resolve().parent.parent.parent

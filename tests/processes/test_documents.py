@@ -11,11 +11,16 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from engine import audit, definitions, demo_org, deputies, documents, instances, tasks, workdays
-from engine.clock_policies import seed_policies
-from engine.errors import Forbidden
-from engine.models import AuditEvent
-from engine.models_gov import DocumentNumber
+from engine.calendar import workdays
+from engine.clocks.policies import seed_policies
+from engine.core import audit
+from engine.core.errors import Forbidden
+from engine.core.models import AuditEvent
+from engine.flow import definitions, instances, tasks
+from engine.gov import documents
+from engine.gov.models import DocumentNumber
+from engine.org import demo as demo_org
+from engine.org import deputies
 from tests.conftest import NOW
 from tests.processes.conftest import PROCESSES, Gov, last_day
 

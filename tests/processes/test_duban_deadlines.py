@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from engine import duban
-from engine.errors import Conflict, Forbidden, InvalidInput
-from engine.models import AuditEvent, Clock, Notification
+from engine.clocks.models import Clock
+from engine.core.errors import Conflict, Forbidden, InvalidInput
+from engine.core.models import AuditEvent
+from engine.gov import duban
+from engine.org.models import Notification
 from tests.processes.conftest import Gov, last_day
 
 INCOMING = {"title": "关于开展安全生产大检查的通知", "doc_number": "某省府发〔2026〕8号", "unit": "szfb",

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from engine import clocks, extensions, licensing
-from engine.errors import ExecutionError, Forbidden, InvalidInput
-from engine.models import Clock
-from engine.models_gov import Application
+from engine.clocks import lifecycle as clocks
+from engine.clocks.models import Clock
+from engine.core.errors import ExecutionError, Forbidden, InvalidInput
+from engine.gov import extensions, licensing
+from engine.gov.models import Application
 from tests.processes.conftest import Gov, last_day
 
 APPLICANT = {"matter_code": "catering", "applicant": "某某餐饮管理有限公司", "id_number": "91110000MA01ABCD3X",

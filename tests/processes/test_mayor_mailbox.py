@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import mailbox
-from engine.errors import Forbidden, InvalidInput
-from engine.models_gov import CarbonCopy, Letter
+from engine.core.errors import Forbidden, InvalidInput
+from engine.flow.models import CarbonCopy
+from engine.gov import mailbox
+from engine.gov.models import Letter
 from tests.processes.conftest import Gov
 
 LETTER = {"phone": "13800138000", "category": "complain", "title": "小区夜间施工噪音扰民",

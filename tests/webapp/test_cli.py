@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, select
 
-from engine.db import make_sessionmaker
-from engine.models import Base, HumanTask
+from engine.core.db import make_sessionmaker
+from engine.flow.models import HumanTask
+from engine.ops.assembly import Base
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "bpmn"
 START_DATA = {"dept": "dept_tax", "backup": "", "deadline": "2026-11-10T09:00:00+08:00", "urgency": 7}
@@ -26,7 +27,7 @@ def _command() -> list[str]:
     """The installed console script (beside this interpreter first), else its entry point."""
     beside = Path(sys.executable).parent / "govflow"
     found = str(beside) if beside.exists() else shutil.which("govflow")
-    return [found] if found else [sys.executable, "-c", "from webapp.cli import main; main()"]
+    return [found] if found else [sys.executable, "-c", "from webapp.console import main; main()"]
 
 
 class Cli:

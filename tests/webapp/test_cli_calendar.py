@@ -7,7 +7,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.models import AuditEvent, Base
+from engine.core.models import AuditEvent
+from engine.ops.assembly import Base
 from webapp import create_app
 from webapp.extensions import db
 

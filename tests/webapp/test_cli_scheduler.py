@@ -6,8 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from engine import definitions, instances, org
-from engine.models import Base
+from engine.flow import definitions, instances
+from engine.ops.assembly import Base
+from engine.org import directory as org
 from webapp import create_app
 from webapp.extensions import db
 

@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from engine import clocks, definitions, instances, org, task_actions, tasks, workdays
-from engine.clock_policies import seed_policies
+from engine.calendar import workdays
+from engine.clocks import lifecycle as clocks
+from engine.clocks.policies import seed_policies
+from engine.flow import definitions, instances, task_actions, tasks
+from engine.org import directory as org
 from webapp.inbox import queries
 from webapp.inbox.queries import InboxFilter
 

@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import inspect
 
-from engine.models import Base
+from engine.ops.assembly import Base
 from webapp import create_app
 
 

@@ -8,8 +8,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from engine.errors import InvalidInput
-from engine.models import Department
+from engine.core.errors import InvalidInput
+from engine.org.models import Department
 from webapp import web_context as ctx
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

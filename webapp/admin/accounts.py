@@ -6,15 +6,16 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine import admin, org
-from engine.errors import InvalidInput
+from engine.core.errors import InvalidInput
+from engine.ops import accounts
+from engine.org import directory
 from webapp import web_context as ctx
 from webapp.admin import PER_PAGE, bp, departments, page_count, page_number, refuse
 
 
 def _list_context() -> dict[str, Any]:
     page, text = page_number(), request.args.get("q", "")
-    people, total = admin.people(ctx.session(), text, PER_PAGE, (page - 1) * PER_PAGE)
+    people, total = accounts.people(ctx.session(), text, PER_PAGE, (page - 1) * PER_PAGE)
     return {"people": people, "total": total, "page": page, "pages": page_count(total),
             "departments": departments(), "q": text}
 
@@ -28,10 +29,10 @@ def users() -> Any:
 def create_user() -> Any:
     form = request.form
     try:
-        user = admin.create(ctx.session(), ctx.actor(), ctx.now(), form.get("username", ""),
-                            display_name=form.get("display_name", ""), department=form.get("department") or None,
-                            groups=form.get("groups", ""), email=form.get("email"),
-                            password=form.get("password") or None)
+        user = accounts.create(ctx.session(), ctx.actor(), ctx.now(), form.get("username", ""),
+                               display_name=form.get("display_name", ""), department=form.get("department") or None,
+                               groups=form.get("groups", ""), email=form.get("email"),
+                               password=form.get("password") or None)
     except InvalidInput as exc:
         ctx.rollback()
         return refuse(exc, "admin/users.html", **_list_context())
@@ -42,8 +43,8 @@ def create_user() -> Any:
 
 def _edit_context(username: str) -> dict[str, Any]:
     session = ctx.session()
-    user = org.get_user(session, username)
-    return {"user": user, "groups": admin.people_groups(session, [user.id]).get(user.id, []),
+    user = directory.get_user(session, username)
+    return {"user": user, "groups": accounts.people_groups(session, [user.id]).get(user.id, []),
             "departments": departments()}
 
 
@@ -56,9 +57,9 @@ def edit_user(username: str) -> Any:
 def update_user(username: str) -> Any:
     form = request.form
     try:
-        admin.update(ctx.session(), ctx.actor(), ctx.now(), username, display_name=form.get("display_name", ""),
-                     department=form.get("department") or None, groups=form.get("groups", ""),
-                     email=form.get("email"), active=form.get("active") == "1", password=form.get("password") or None)
+        accounts.update(ctx.session(), ctx.actor(), ctx.now(), username, display_name=form.get("display_name", ""),
+                        department=form.get("department") or None, groups=form.get("groups", ""),
+                        email=form.get("email"), active=form.get("active") == "1", password=form.get("password") or None)
     except InvalidInput as exc:
         ctx.rollback()
         return refuse(exc, "admin/user.html", **_edit_context(username))
@@ -70,7 +71,7 @@ def update_user(username: str) -> Any:
 @bp.post("/users/<username>/delete")
 def delete_user(username: str) -> Any:
     try:
-        admin.remove(ctx.session(), ctx.actor(), ctx.now(), username)
+        accounts.remove(ctx.session(), ctx.actor(), ctx.now(), username)
     except InvalidInput as exc:
         ctx.rollback()
         return refuse(exc, "admin/user.html", **_edit_context(username))

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine import workdays
-from engine.clock import CHINA_TZ
-from engine.errors import InvalidInput
-from engine.models import CalendarYear
+from engine.calendar import workdays
+from engine.calendar.models import CalendarYear
+from engine.core.clock import CHINA_TZ
+from engine.core.errors import InvalidInput
 from webapp import web_context as ctx
 from webapp.admin import bp, parse_day, refuse
 

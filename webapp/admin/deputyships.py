@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine import deputies
-from engine.clock import CHINA_TZ
-from engine.errors import InvalidInput
+from engine.core.clock import CHINA_TZ
+from engine.core.errors import InvalidInput
+from engine.org import deputies
 from webapp import web_context as ctx
 from webapp.admin import bp, parse_day, refuse
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import render_template, request
 
-from engine import admin
+from engine.ops import accounts
 from webapp import web_context as ctx
 from webapp.admin import PER_PAGE, bp, page_count, page_number
 
@@ -18,7 +18,7 @@ def outbox() -> Any:
     page = page_number()
     channel = request.args.get("channel") or ""
     recipient = request.args.get("recipient", "")
-    rows, total = admin.outbox(ctx.session(), channel if channel in CHANNELS else None, recipient, PER_PAGE,
-                               (page - 1) * PER_PAGE)
+    rows, total = accounts.outbox(ctx.session(), channel if channel in CHANNELS else None, recipient, PER_PAGE,
+                                  (page - 1) * PER_PAGE)
     return render_template("admin/outbox.html", rows=rows, total=total, page=page, pages=page_count(total),
                            channel=channel, recipient=recipient, channels=CHANNELS)

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from engine import definitions, instances, lint
-from engine.errors import EngineError, InvalidDefinition, InvalidInput
-from engine.models import Instance, ProcessVersion
+from engine.core.errors import EngineError, InvalidDefinition, InvalidInput
+from engine.flow import definitions, instances
+from engine.flow.models import Instance, ProcessVersion
+from engine.intake import diagram, lint
 from webapp import web_context as ctx
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -63,8 +64,6 @@ def check() -> Any:
 
 
 def _preview(data: bytes, process_id: str) -> str | None:
-    from engine import diagram
-
     try:
         return diagram.render_svg(data, process_id)
     except EngineError:

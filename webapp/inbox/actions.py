@@ -7,9 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
+from sqlalchemy import select
 
-from engine import attachments, clocks, extensions, instances, task_actions, tasks
-from engine.errors import Conflict, InvalidInput
+from engine.clocks import lifecycle
+from engine.clocks.models import Clock
+from engine.core.errors import Conflict, InvalidInput
+from engine.flow import attachments, instances, task_actions, tasks
+from engine.gov import extensions
 from webapp import web_context as ctx
 from webapp.inbox import bp
 from webapp.inbox.views import _visible_task
@@ -140,7 +144,7 @@ def pause(task_id: str) -> str | None:
     _visible_task(task_id)
     if not tasks.may_work(ctx.session(), tasks.get(ctx.session(), task_id), ctx.actor()):
         abort(403)
-    clocks.pause_clock(ctx.session(), ctx.actor(), ctx.now(), _clock_of(task_id), _form("reason"), _form("note"))
+    lifecycle.pause_clock(ctx.session(), ctx.actor(), ctx.now(), _clock_of(task_id), _form("reason"), _form("note"))
     return None
 
 
@@ -149,16 +153,12 @@ def pause(task_id: str) -> str | None:
 def resume(task_id: str) -> str | None:
     if not tasks.may_work(ctx.session(), tasks.get(ctx.session(), task_id), ctx.actor()):
         abort(403)
-    clocks.resume_clock(ctx.session(), ctx.actor(), ctx.now(), _clock_of(task_id))
+    lifecycle.resume_clock(ctx.session(), ctx.actor(), ctx.now(), _clock_of(task_id))
     return None
 
 
 def _clock_of(task_id: str) -> int:
     """The step's own clock, else the case clock: the one a handler asks about."""
-    from sqlalchemy import select
-
-    from engine.models import Clock
-
     row = _visible_task(task_id)
     session = ctx.session()
     clock_id = session.scalar(select(Clock.id).where(Clock.task_id == row.id, Clock.active.is_(True)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort, render_template, request
 
-from engine import mailbox
+from engine.gov import mailbox
 from webapp import web_context as ctx
 from webapp.inbox import bp
 from webapp.inbox import mailbox_queries as mq

@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine import mailbox, org, tasks
-from engine.models import HumanTask
-from engine.models_gov import Letter
-from engine.projections import OPEN
+from engine.flow import tasks
+from engine.flow.models import HumanTask
+from engine.flow.projections import OPEN
+from engine.gov import mailbox
+from engine.gov.models import Letter
+from engine.org import directory
 
 # Who answers for every letter: they see all eight folders.
 MAILBOX_STAFF = frozenset({"mailbox_clerk", "city_leader", "supervisor", "admin"})
@@ -20,12 +22,12 @@ OWN = ("todo", "copies")
 
 
 def is_staff(session: Session, username: str) -> bool:
-    return bool(org.member_groups(session, username) & MAILBOX_STAFF)
+    return bool(directory.member_groups(session, username) & MAILBOX_STAFF)
 
 
 def handles_letters(session: Session, username: str) -> bool:
     """Whether the inbox offers the mailbox folders: the staff, and departments' clerks and leaders."""
-    groups = org.member_groups(session, username)
+    groups = directory.member_groups(session, username)
     return bool(groups & MAILBOX_STAFF) or any(g.endswith(HANDLER_SUFFIXES) for g in groups)
 
 
@@ -55,8 +57,8 @@ def open_steps(session: Session, username: str, instance_ids: list[int]) -> dict
     query = (select(HumanTask.instance_id, HumanTask.id)
              .where(HumanTask.instance_id.in_(instance_ids), HumanTask.status == OPEN)
              .order_by(HumanTask.created_at, HumanTask.id))
-    if not org.is_admin(session, username):
-        query = query.where(tasks.visible_filter(username, org.group_codes(session, username)))
+    if not directory.is_admin(session, username):
+        query = query.where(tasks.visible_filter(username, directory.group_codes(session, username)))
     found: dict[int, str] = {}
     for instance_id, task_id in session.execute(query):
         found.setdefault(instance_id, task_id)

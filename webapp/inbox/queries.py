@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from engine import instances, tasks
-from engine.clock import CHINA_TZ, to_db
-from engine.models import Clock, Department, HumanTask, Instance, ProcessVersion, User
-from engine.models_gov import CarbonCopy
-from engine.org import group_codes, is_admin
+from engine.clocks.models import Clock
+from engine.core.clock import CHINA_TZ, to_db
+from engine.flow import instances, tasks
+from engine.flow.models import CarbonCopy, HumanTask, Instance, ProcessVersion
+from engine.org.directory import group_codes, is_admin
+from engine.org.models import Department, User
 
 SORTS = ("due", "created", "priority", "title")
 WARNINGS = ("yellow", "red")
@@ -55,7 +56,7 @@ class Page:
 
 
 def _task_columns() -> tuple[Any, Any]:
-    """Due date and warning level as engine.task_deadlines keeps them on every open task."""
+    """Due date and warning level as engine.flow.task_deadlines keeps them on every open task."""
     return HumanTask.deadline_at.label("due_at"), HumanTask.warning_level.label("warning_level")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from engine import instances, tasks
+from engine.flow import instances, tasks
 from webapp import web_context as ctx
 from webapp.inbox import bp, queries
 

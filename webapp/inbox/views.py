@@ -9,9 +9,11 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from engine import access, attachments, audit, forms, instances, tasks
-from engine.errors import Conflict, InvalidInput
-from engine.models import HumanTask
+from engine.core import audit
+from engine.core.errors import Conflict, InvalidInput
+from engine.flow import access, attachments, forms, instances, task_actions, tasks
+from engine.flow.models import HumanTask
+from engine.gov import case_view
 from webapp import web_context as ctx
 from webapp.inbox import bp, mailbox_queries, queries
 from webapp.inbox.queries import InboxFilter
@@ -72,8 +74,6 @@ def _visible_task(task_id: str) -> HumanTask:
 def task_context(row: HumanTask, errors: dict[str, list[str]] | None = None,
                  values: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the task page shows: form, earlier opinions, files, clocks, allowed operations."""
-    from engine import instance_view, task_actions
-
     session, user, now = ctx.session(), ctx.actor(), ctx.now()
     inst = instances.get(session, row.instance_id)
     definition = forms.find_form(FORMS_DIR, row.form_key) if row.form_key else None
@@ -88,7 +88,7 @@ def task_context(row: HumanTask, errors: dict[str, list[str]] | None = None,
         "errors": errors or {}, "may_work": may_work, "targets": targets,
         "opinions": [e for e in audit.trail(session, inst.id) if e.opinion],
         "files": attachments.of_instance(session, inst.id),
-        "clocks": instance_view.clock_views(session, inst.id),
+        "clocks": case_view.clock_views(session, inst.id),
         "delegation": (row.properties or {}).get("delegation"),
         "delegate_result": (row.properties or {}).get("delegate_result"),
         "is_signer": (row.properties or {}).get("item") is not None,

@@ -6,8 +6,11 @@ from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
 
-from engine import access, attachments, clocks, duban, instance_view, instances, tasks
-from engine.errors import EngineError, NotFound
+from engine.clocks import lifecycle
+from engine.core.errors import EngineError, NotFound
+from engine.flow import access, attachments, instances, tasks
+from engine.gov import case_view, duban
+from engine.intake import diagram
 from webapp import web_context as ctx
 from webapp.admin import parse_day
 from webapp.inbox.actions import operation
@@ -17,8 +20,6 @@ bp = Blueprint("instances", __name__, url_prefix="/instances")
 
 def diagram_svg(inst: Any, states: dict[str, str]) -> str | None:
     """The process drawn from its diagram data, or None (the page says why) when the file has none."""
-    from engine import diagram
-
     try:
         return diagram.render_svg(inst.process_version.file.content, inst.process_id, states=states)
     except EngineError:
@@ -34,16 +35,16 @@ def show(instance_id: int) -> Any:
         abort(404)
     if not access.may_view(session, user, inst, now):
         abort(404)  # no hint that the case exists
-    states = instance_view.element_states(session, inst, now)
+    states = case_view.element_states(session, inst, now)
     open_rows = tasks.open_for_instance(session, inst.id)
-    last = [e for e in instance_view.trail(session, inst.id) if e.action == "complete"]
-    clock_views = instance_view.clock_views(session, inst.id)
+    last = [e for e in case_view.trail(session, inst.id) if e.action == "complete"]
+    clock_views = case_view.clock_views(session, inst.id)
     return render_template(
         "instances/show.html", inst=inst, svg=diagram_svg(inst, states), states=states,
         open_rows=[(r, tasks.may_work(session, r, user)) for r in open_rows],
-        trail=instance_view.trail(session, inst.id), clocks=clock_views,
+        trail=case_view.trail(session, inst.id), clocks=clock_views,
         deadline_settable={v.clock.id for v in clock_views if duban.may_set_deadline(session, user, v.clock)},
-        files=attachments.of_instance(session, inst.id), references=instance_view.references(session, inst.id),
+        files=attachments.of_instance(session, inst.id), references=case_view.references(session, inst.id),
         data=instances.current_data(session, inst, now) if inst.status == instances.RUNNING else {},
         may_withdraw=bool(last) and last[-1].actor == user and inst.status == instances.RUNNING)
 
@@ -55,7 +56,7 @@ def set_deadline(instance_id: int, clock_id: int) -> str:
     session, user, now = ctx.session(), ctx.actor(), ctx.now()
     try:
         inst = instances.get(session, instance_id)
-        clock = clocks.get_clock(session, clock_id)
+        clock = lifecycle.get_clock(session, clock_id)
     except NotFound:
         abort(404)
     if clock.instance_id != inst.id or not access.may_view(session, user, inst, now):

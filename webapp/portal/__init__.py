@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from engine.verification import Throttled
+from engine.org.verification import Throttled
 from webapp import web_context as ctx
 from webapp.portal.common import human_size
 

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from flask import current_app, request, session
 
-from engine import portal
-from engine.errors import EngineError, InvalidInput
+from engine.core.errors import EngineError, InvalidInput
+from engine.gov import portal
 from webapp import web_context as ctx
 
 T = TypeVar("T")

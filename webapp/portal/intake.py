@@ -1,16 +1,12 @@
-"""Starting the process of a submission already committed, and `govflow portal retry` for those whose
-start failed: whatever breaks in the engine, what the citizen sent stays recorded."""
+"""Starting the process of a submission already committed (again, for those whose start failed: see
+`govflow portal retry`): whatever breaks in the engine, what the citizen sent stays recorded."""
 
 from __future__ import annotations
 
 import logging
-import sys
 
-import click
-
-from engine import portal
+from engine.gov import portal
 from webapp import web_context as ctx
-from webapp.portal import bp
 
 log = logging.getLogger("govflow.portal")
 
@@ -39,20 +35,6 @@ def _note(kind: str, ident: int, error: str) -> None:
         log.exception("portal: could not record the failed start of %s %s", kind, ident)
 
 
-@bp.cli.command("retry")
-@click.option("--limit", default=100, show_default=True, help="At most this many submissions per run.")
-def retry_cmd(limit: int) -> None:
-    """Start the processes of portal submissions still pending (run it by hand or from cron)."""
-    items = portal.pending(ctx.session(), limit)
-    ctx.rollback()  # end the read: each start runs in its own transaction
-    failed = [item for item in items if not start_kept(*item) and _still_pending(*item)]
-    click.echo(f"{len(items) - len(failed)} of {len(items)} pending portal submissions started")
-    for kind, ident in failed:
-        click.echo(f"still pending: {kind} {ident}", err=True)
-    if failed:
-        sys.exit(1)
-
-
-def _still_pending(kind: str, ident: int) -> bool:
+def still_pending(kind: str, ident: int) -> bool:
     record = portal.kept(ctx.session(), kind, ident)
     return record is not None and record.instance_id is None

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import flash, make_response, redirect, render_template, request, url_for
 
-from engine import mailbox, portal
-from engine.errors import Conflict, InvalidInput
-from engine.models_gov import Letter
+from engine.core.errors import Conflict, InvalidInput
+from engine.gov import mailbox, portal
+from engine.gov.models import Letter
 from webapp import web_context as ctx
 from webapp.portal import bp, intake
 from webapp.portal.common import address, field_errors, forget, message, rating, remember, verified

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from engine import licensing, portal
-from engine.errors import Conflict, InvalidInput
-from engine.models_gov import Application
+from engine.core.errors import Conflict, InvalidInput
+from engine.gov import licensing, portal
+from engine.gov.models import Application
 from webapp import web_context as ctx
 from webapp.portal import bp, intake, queries
 from webapp.portal.common import (

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import instances, portal
-from engine.models import Clock, HumanTask
-from engine.models_gov import Application, Attachment
-from engine.projections import OPEN
+from engine.clocks.models import Clock
+from engine.flow import instances
+from engine.flow.models import Attachment, HumanTask
+from engine.flow.projections import OPEN
+from engine.gov import portal
+from engine.gov.models import Application
 
 
 @dataclass

@@ -12,6 +12,8 @@ from typing import Any
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
+from webapp.security import protect
+
 bp: Blueprint = Blueprint("supervision", __name__, url_prefix="/supervision")
 
 from webapp.supervision import orders, views  # noqa: E402,F401  (routes register on bp)
@@ -29,8 +31,6 @@ def _logged_in(session: Any, username: str) -> bool:
 
 
 if not getattr(orders_bp, "govflow_protected", False):  # a login for every page; each view checks the order
-    from webapp.security import protect
-
     protect(orders_bp, _logged_in)
     orders_bp.govflow_protected = True  # type: ignore[attr-defined]
 bp.record_once(_with_orders)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Response
 
-from engine.clock import CHINA_TZ, as_utc
+from engine.core.clock import CHINA_TZ, as_utc
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

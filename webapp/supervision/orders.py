@@ -9,11 +9,11 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from engine import access, instances
-from engine import clock_schedule as sched
-from engine import supervision as engine
-from engine.errors import Conflict, InvalidInput, NotFound
-from engine.models import Instance
+from engine.clocks import schedule as sched
+from engine.core.errors import Conflict, InvalidInput, NotFound
+from engine.flow import access, instances
+from engine.flow.models import Instance
+from engine.gov import supervision as engine
 from webapp import web_context as ctx
 from webapp.supervision import bp, params, queries
 

@@ -15,11 +15,14 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from engine import clock_schedule as sched
-from engine import supervision as orders_engine
-from engine.clock import CHINA_TZ, to_db
-from engine.models import AuditEvent, Clock, Department, Instance, ProcessVersion
-from engine.models_gov import SupervisionOrder
+from engine.clocks import schedule as sched
+from engine.clocks.models import Clock
+from engine.core.clock import CHINA_TZ, to_db
+from engine.core.models import AuditEvent
+from engine.flow.models import Instance, ProcessVersion
+from engine.gov import supervision as orders_engine
+from engine.gov.models import SupervisionOrder
+from engine.org.models import Department
 from webapp.supervision.rows import chunks, clock_select, describe, pairs
 
 LIVE_STATUSES = ("running", "warned", "overdue", "paused")

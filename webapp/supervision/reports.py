@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from engine import clock_schedule as sched
-from engine.clocks import EXPIRED, FINISHED_LATE, FINISHED_ON_TIME
-from engine.errors import InvalidInput
-from engine.models import Clock, ClockPause, Department, User
+from engine.clocks import schedule as sched
+from engine.clocks.lifecycle import EXPIRED, FINISHED_LATE, FINISHED_ON_TIME
+from engine.clocks.models import Clock, ClockPause
+from engine.core.errors import InvalidInput
+from engine.org.models import Department, User
 from webapp.supervision.queries import EXPORT_MAX, PER_PAGE_MAX, Page, day_start, process_condition
 from webapp.supervision.rows import chunks, clock_select, describe, pairs
 from webapp.supervision.span_calendar import SpanCalendar

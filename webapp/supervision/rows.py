@@ -13,19 +13,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from engine import clock_schedule as sched
-from engine import clocks
-from engine.models import (
-    Clock,
-    ClockExtension,
-    ClockPause,
-    ClockPolicy,
-    Department,
-    HumanTask,
-    Instance,
-    ProcessVersion,
-    User,
-)
+from engine.clocks import lifecycle
+from engine.clocks import schedule as sched
+from engine.clocks.models import Clock, ClockExtension, ClockPause, ClockPolicy
+from engine.flow.models import HumanTask, Instance, ProcessVersion
+from engine.org.models import Department, User
 from webapp.supervision.span_calendar import SpanCalendar
 
 CHUNK = 500
@@ -102,7 +94,7 @@ def add_days(session: Session, rows: list[dict[str, Any]], now: datetime) -> Non
             pauses[pause.clock_id].append(pause)
         extensions.update(pairs(session.execute(select(ClockExtension.clock_id, func.count()).where(
             ClockExtension.clock_id.in_(part)).group_by(ClockExtension.clock_id))))
-    policies = clocks.load_policies(session, {r["policy_code"] for r in rows})
+    policies = lifecycle.load_policies(session, {r["policy_code"] for r in rows})
     calendar = SpanCalendar(session, min(sched.china_date(r["started_at"]) for r in rows) - timedelta(days=1),
                             max([sched.china_date(now)] + [r["last_day"] for r in rows]) + timedelta(days=1))
     for row in rows:

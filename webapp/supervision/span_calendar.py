@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.clock import CHINA_TZ, as_utc
-from engine.models import CalendarDay
+from engine.calendar.models import CalendarDay
+from engine.core.clock import CHINA_TZ, as_utc
 
 
 def china_day(value: date | datetime) -> date:

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
-from engine import clock_schedule as sched
-from engine import supervision
-from engine.errors import Conflict, Forbidden, InvalidInput
+from engine.clocks import schedule as sched
+from engine.core.errors import Conflict, Forbidden, InvalidInput
+from engine.gov import supervision
 from webapp import web_context as ctx
 from webapp.supervision import bp, charts, export, params, queries, reports
 

@@ -11,9 +11,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine import definitions, demo_org, org, workdays
-from engine.clock import FixedClock
-from engine.clock_policies import seed_policies
+from engine.calendar import workdays
+from engine.clocks.policies import seed_policies
+from engine.core.clock import FixedClock
+from engine.flow import definitions
+from engine.org import demo as demo_org
+from engine.org import directory as org
 from tests.conftest import NOW
 from webapp import create_app
 from webapp.extensions import db

@@ -10,9 +10,14 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from engine import clocks, deputies, instances, notify, org, workdays
-from engine.models import AuditEvent, Clock, Notification
-from engine.models_gov import Deputyship
+from engine.calendar import workdays
+from engine.clocks import lifecycle as clocks
+from engine.clocks.models import Clock
+from engine.core.models import AuditEvent
+from engine.flow import instances
+from engine.org import deputies, notify
+from engine.org import directory as org
+from engine.org.models import Deputyship, Notification
 from webapp.extensions import db
 
 
@@ -259,7 +264,7 @@ def test_the_outbox_pages_through_many_messages(app: Flask, as_user: Any, now: d
 
 
 def test_a_disabled_account_cannot_sign_in_and_is_signed_out(app: Flask, as_user: Any) -> None:
-    from engine import org as org_
+    from engine.org import directory as org_
 
     with app.app_context():
         user = org_.get_user(db.session(), "zhang")

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from engine import org
+from engine.org import directory as org
 from webapp import create_app
 from webapp.extensions import db
 

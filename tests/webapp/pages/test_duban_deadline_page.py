@@ -8,8 +8,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from engine import definitions, instances, tasks
-from engine.models import Clock, HumanTask
+from engine.clocks.models import Clock
+from engine.flow import definitions, instances, tasks
+from engine.flow.models import HumanTask
 from tests.conftest import NOW
 from tests.webapp.pages.conftest import ROOT
 from webapp.extensions import db

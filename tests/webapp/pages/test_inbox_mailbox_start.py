@@ -10,9 +10,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from engine import definitions, mailbox, tasks
-from engine.models import HumanTask, Instance
-from engine.models_gov import Letter
+from engine.flow import definitions, tasks
+from engine.flow.models import HumanTask, Instance
+from engine.gov import mailbox
+from engine.gov.models import Letter
 from tests.conftest import NOW
 from webapp import demo
 from webapp.extensions import db

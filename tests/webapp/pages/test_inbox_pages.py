@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Flask
 
-from engine import audit, instances, tasks
+from engine.core import audit
+from engine.flow import instances, tasks
 from webapp.extensions import db
 
 
@@ -69,7 +70,7 @@ def test_send_back_from_the_page_returns_the_case_to_the_clerk(app: Flask, as_us
     page = client.get(f"/inbox/tasks/{review}").get_data(as_text=True)
     assert "退回" in page
     with app.app_context():
-        from engine import task_actions
+        from engine.flow import task_actions
         [target] = task_actions.send_back_targets(db.session(), app.config["GOVFLOW_CLOCK"].now(), review)
     missing_reason = client.post(f"/inbox/tasks/{review}/send-back", data={"target": target["task_id"]})
     assert missing_reason.status_code == 302
@@ -95,7 +96,7 @@ def test_attachments_upload_download_and_hostile_files(app: Flask, as_user: Any)
                           content_type="multipart/form-data", follow_redirects=True)
     assert "does not contain what its name says" in hostile.get_data(as_text=True)
     with app.app_context():
-        from engine import attachments
+        from engine.flow import attachments
         [row] = attachments.of_instance(db.session(), inst)
     got = client.get(f"/inbox/attachments/{row.id}")
     assert got.status_code == 200 and got.data == pdf

@@ -15,9 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import audit, clocks, definitions, instances, portal, tasks
-from engine.models import Clock, HumanTask, Instance, Notification
-from engine.models_gov import Application, Attachment, Letter, OneTimeCode
+from engine.clocks import lifecycle as clocks
+from engine.clocks.models import Clock
+from engine.core import audit
+from engine.flow import definitions, instances, tasks
+from engine.flow.models import Attachment, HumanTask, Instance
+from engine.gov import portal
+from engine.gov.models import Application, Letter
+from engine.org.models import Notification, OneTimeCode
 from tests.conftest import NOW
 from tests.webapp.pages.conftest import ROOT
 from webapp.extensions import db

@@ -10,8 +10,10 @@ from flask import Flask
 from lxml import etree
 from sqlalchemy import select
 
-from engine import demo_org, mailbox, tasks
-from engine.models import HumanTask
+from engine.flow import tasks
+from engine.flow.models import HumanTask
+from engine.gov import mailbox
+from engine.org import demo as demo_org
 from tests.conftest import NOW
 from webapp import demo
 from webapp.extensions import db

@@ -13,8 +13,10 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from engine import forms, instances, org, tasks
-from engine.models import HumanTask, Instance, User
+from engine.flow import forms, instances, tasks
+from engine.flow.models import HumanTask, Instance
+from engine.org import directory as org
+from engine.org.models import User
 from tests.conftest import NOW
 from webapp import demo
 from webapp.extensions import db

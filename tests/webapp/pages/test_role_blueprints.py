@@ -29,7 +29,7 @@ def test_portal_is_public_and_login_pages_redirect(app: Flask) -> None:
 def test_a_department_coded_like_a_role_grants_nothing(app: Flask, as_user: Any) -> None:
     """Department codes match BPMN lanes; only group membership makes an administrator,
     designer or supervisor (a department coded 'admin' once opened every admin page)."""
-    from engine import org
+    from engine.org import directory as org
     from webapp.extensions import db
 
     with app.app_context():

@@ -17,9 +17,12 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from engine import clocks, definitions, instances, notify, org, tasks
-from engine.models import Clock
-from engine.models_gov import SupervisionOrder
+from engine.clocks import lifecycle as clocks
+from engine.clocks.models import Clock
+from engine.flow import definitions, instances, tasks
+from engine.gov.models import SupervisionOrder
+from engine.org import directory as org
+from engine.org import notify
 from tests.conftest import NOW
 from webapp import demo
 from webapp.extensions import db

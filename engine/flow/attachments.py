@@ -1,0 +1,131 @@
+"""Attachments: size and type limits checked on the content itself, stored with the step that uploads them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, undefer
+
+from engine.core import audit
+from engine.core.clock import to_db
+from engine.core.errors import Forbidden, InvalidInput, NotFound
+from engine.flow import access, instances
+from engine.flow.models import Attachment
+
+MAX_BYTES = 20 * 1024 * 1024
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = b"PK\x03\x04"
+# Extension -> (content type, accepted leading bytes); None means plain UTF-8 text.
+TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".ofd": ("application/ofd", (_ZIP,)),
+    ".doc": ("application/msword", (_OLE,)),
+    ".wps": ("application/vnd.ms-works", (_OLE,)),
+    ".xls": ("application/vnd.ms-excel", (_OLE,)),
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (_ZIP,)),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (_ZIP,)),
+    ".pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (_ZIP,)),
+    ".zip": ("application/zip", (_ZIP,)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".txt": ("text/plain; charset=utf-8", None),
+    ".csv": ("text/csv; charset=utf-8", None),
+}
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+
+
+def clean_filename(name: str | None) -> str:
+    """The last path part, without control or reserved characters, at most 200 characters (keeps CJK)."""
+    base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
+    base = _UNSAFE.sub("_", base).strip(" .")
+    if not base or base.startswith("."):
+        raise InvalidInput("the file has no usable name", field="file")
+    stem, dot, ext = base.rpartition(".")
+    return (stem[: 200 - len(ext) - 1] + dot + ext) if dot else base[:200]
+
+
+def check_content(filename: str, data: bytes, max_bytes: int = MAX_BYTES,
+                  accept: Iterable[str] | None = None) -> str:
+    """The content type for a file whose name and bytes agree; otherwise a clear refusal naming the file."""
+    ext = ("." + filename.rsplit(".", 1)[-1].lower()) if "." in filename else ""
+    allowed = [e.lower() for e in accept] if accept else list(TYPES)
+    if ext not in TYPES or ext not in allowed:
+        raise InvalidInput(f"「{filename}」: files of type '{ext or 'none'}' are not accepted here; "
+                           f"use one of {', '.join(sorted(set(allowed) & set(TYPES)))}", field="file")
+    if not data:
+        raise InvalidInput(f"「{filename}」 is empty", field="file")
+    if len(data) > max_bytes:
+        raise InvalidInput(f"「{filename}」 is {len(data) / 1048576:.1f} MB; the limit is "
+                           f"{max_bytes / 1048576:.0f} MB", field="file")
+    content_type, magic = TYPES[ext]
+    if magic is None:
+        if b"\x00" in data or not _is_utf8(data):
+            raise InvalidInput(f"「{filename}」 is not UTF-8 text", field="file")
+        if data.lstrip()[:1] == b"<":
+            raise InvalidInput(f"「{filename}」 looks like markup, not text; upload it as PDF", field="file")
+    elif not any(data.startswith(m) for m in magic):
+        raise InvalidInput(f"「{filename}」 does not contain what its name says ({ext}); it was refused",
+                           field="file")
+    return content_type
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def store(session: Session, actor: str | None, now: datetime, filename: str | None, data: bytes, *,
+          instance_id: int | None = None, task_id: str | None = None, max_bytes: int = MAX_BYTES,
+          accept: Iterable[str] | None = None) -> Attachment:
+    """Check and keep one upload; the caller's transaction decides whether it stays."""
+    name = clean_filename(filename)
+    content_type = check_content(name, data, max_bytes, accept)
+    row = Attachment(instance_id=instance_id, task_id=task_id, filename=name, content_type=content_type,
+                     size=len(data), sha256=hashlib.sha256(data).hexdigest(), content=data,
+                     uploaded_by=actor, uploaded_at=to_db(now))
+    session.add(row)
+    session.flush()
+    if instance_id is not None:
+        audit.record(session, "attach", actor, now, instance_id=instance_id, task_id=task_id,
+                     detail={"attachment": row.id, "filename": name, "size": row.size})
+    return row
+
+
+def link(session: Session, ids: Iterable[int], instance_id: int, actor: str | None) -> list[Attachment]:
+    """Files uploaded before their case existed (a form, the portal) join the case; only the uploader's own."""
+    rows = []
+    for ident in ids:
+        row = session.get(Attachment, int(ident))
+        if row is None or (row.instance_id not in (None, instance_id)) or row.uploaded_by != actor:
+            raise InvalidInput(f"attachment {ident} is not one of your uploads", field="file")
+        row.instance_id = instance_id
+        rows.append(row)
+    session.flush()
+    return rows
+
+
+def get(session: Session, actor: str | None, now: datetime, attachment_id: int) -> Attachment:
+    """The file with its content, for someone who may see its case (or who uploaded it)."""
+    row = session.scalar(select(Attachment).where(Attachment.id == attachment_id)
+                         .options(undefer(Attachment.content)))
+    if row is None:
+        raise NotFound(f"attachment {attachment_id} does not exist")
+    if row.uploaded_by is not None and row.uploaded_by == actor:
+        return row
+    if row.instance_id is None or not access.may_view(session, actor, instances.get(session, row.instance_id), now):
+        raise Forbidden(f"{actor or 'anonymous'} may not open attachment {attachment_id}")
+    return row
+
+
+def of_instance(session: Session, instance_id: int) -> list[Attachment]:
+    return list(session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)
+                                .order_by(Attachment.id)))

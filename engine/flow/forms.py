@@ -1,0 +1,340 @@
+"""Form definitions (forms/*.json, docs/forms.md): one generic loader into marshmallow schemas, and
+server-side validation that names the field at fault in the user's language."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from engine.core.errors import InvalidDefinition, InvalidInput
+from engine.core.problems import ERROR, Problem
+
+TYPES = ("text", "longtext", "number", "date", "choice", "multichoice", "decision", "opinion", "user",
+         "department", "file")
+MAX_LENGTH = {"text": 200, "longtext": 10000, "opinion": 2000}
+MESSAGES = {
+    "required": ("「{label}」为必填项", "{label} is required"),
+    "choice": ("「{label}」的取值不在可选范围内", "{label}: pick one of the offered values"),
+    "length": ("「{label}」最多 {n} 个字", "{label}: at most {n} characters"),
+    "number": ("「{label}」应为数字", "{label} must be a number"),
+    "integer": ("「{label}」应为整数", "{label} must be a whole number"),
+    "range": ("「{label}」应在 {lo} 到 {hi} 之间", "{label} must be between {lo} and {hi}"),
+    "date": ("「{label}」应为日期（YYYY-MM-DD）", "{label} must be a date (YYYY-MM-DD)"),
+    "date_range": ("「{label}」应在 {lo} 到 {hi} 之间", "{label} must be between {lo} and {hi}"),
+    "pattern": ("「{label}」格式不正确", "{label} is not in the expected format"),
+    "items": ("「{label}」应选择 {lo} 到 {hi} 项", "{label}: choose {lo} to {hi} items"),
+    "unknown": ("表单中没有「{label}」这一项", "the form has no field named {label}"),
+    "readonly": ("「{label}」是只读项，不能修改", "{label} is read-only"),
+    "files": ("「{label}」最多 {n} 个文件", "{label}: at most {n} files"),
+}
+
+
+@dataclass
+class Field:
+    name: str
+    type: str
+    label: dict[str, str]
+    required: bool = False
+    required_if: dict[str, Any] | None = None
+    help: dict[str, str] | None = None
+    default: Any = None
+    readonly: bool = False
+    pattern: str | None = None
+    pattern_message: dict[str, str] | None = None
+    max_length: int | None = None
+    min: Any = None
+    max: Any = None
+    integer: bool = False
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    min_items: int | None = None
+    max_items: int | None = None
+    multiple: bool = False
+    group: str | None = None
+    max_files: int = 10
+    accept: list[str] | None = None
+
+    def text(self, lang: str) -> str:
+        return self.label.get(lang) or self.label["zh"]
+
+
+@dataclass
+class FormDefinition:
+    key: str
+    title: dict[str, str]
+    fields: list[Field]
+    show: list[dict[str, Any]] = field(default_factory=list)
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+
+def _problem(filename: str, message: str) -> Problem:
+    return Problem(ERROR, "form-definition", message, filename)
+
+
+def _check_field(raw: Any, index: int, filename: str, problems: list[Problem]) -> Field | None:
+    where = f"field {index + 1}"
+    if not isinstance(raw, dict):
+        problems.append(_problem(filename, f"{where} is not an object"))
+        return None
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        problems.append(_problem(filename, f"{where}: name {name!r} must be an identifier and not a Python keyword"))
+        return None
+    where = f"field '{name}'"
+    kind = raw.get("type")
+    if kind not in TYPES:
+        problems.append(_problem(filename, f"{where}: unknown type {kind!r}; use one of {', '.join(TYPES)}"))
+        return None
+    label = raw.get("label")
+    if not isinstance(label, dict) or not label.get("zh"):
+        problems.append(_problem(filename, f"{where}: label needs a Chinese text (label.zh)"))
+        return None
+    known = set(Field.__dataclass_fields__)
+    extra = sorted(set(raw) - known)
+    if extra:
+        problems.append(_problem(filename, f"{where}: unknown keys {', '.join(extra)}"))
+    choices = raw.get("choices") or []
+    if kind in ("choice", "multichoice", "decision"):
+        if not choices or any(not isinstance(c, dict) or "value" not in c or not (c.get("label") or {}).get("zh")
+                              for c in choices):
+            problems.append(_problem(filename, f"{where}: every choice needs a value and label.zh"))
+    if raw.get("pattern"):
+        try:
+            re.compile(raw["pattern"])
+        except re.error as exc:
+            problems.append(_problem(filename, f"{where}: pattern is not a valid regular expression ({exc})"))
+    values = {k: v for k, v in raw.items() if k in known}
+    return Field(**values)
+
+
+def load_definition(source: Path | Mapping[str, Any], filename: str | None = None) -> FormDefinition:
+    """A checked definition, or InvalidDefinition listing every problem of the file."""
+    problems: list[Problem] = []
+    name = filename or (source.name if isinstance(source, Path) else "<form>")
+    if isinstance(source, Path):
+        try:
+            raw = json.loads(source.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidDefinition(f"{name}: not readable JSON ({exc})", [_problem(name, str(exc))]) from exc
+    else:
+        raw = dict(source)
+    if not isinstance(raw, dict):
+        raise InvalidDefinition(f"{name}: a form definition is a JSON object", [_problem(name, "not an object")])
+    key = raw.get("key")
+    if isinstance(source, Path) and key != source.stem:
+        problems.append(_problem(name, f"key {key!r} must equal the file name '{source.stem}'"))
+    if not isinstance(raw.get("title"), dict) or not raw["title"].get("zh"):
+        problems.append(_problem(name, "title needs a Chinese text (title.zh)"))
+    items = raw.get("fields")
+    if not isinstance(items, list):
+        problems.append(_problem(name, "fields must be a list"))
+        items = []
+    checked = [f for i, item in enumerate(items) if (f := _check_field(item, i, name, problems)) is not None]
+    names = [f.name for f in checked]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(_problem(name, f"field name '{dup}' is used twice"))
+    for f in checked:
+        for other in (f.required_if or {}):
+            if other not in names:
+                problems.append(_problem(name, f"field '{f.name}': required_if names unknown field '{other}'"))
+    if problems:
+        raise InvalidDefinition(f"{name}: {problems[0].message}", problems)
+    show = [s if isinstance(s, dict) else {"name": s} for s in raw.get("show") or []]
+    return FormDefinition(str(key), dict(raw["title"]), checked, show)
+
+
+def load_directory(directory: Path) -> dict[str, FormDefinition]:
+    """Every form of a folder; all problems of all files are reported together."""
+    found: dict[str, FormDefinition] = {}
+    problems: list[Problem] = []
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            found[path.stem] = load_definition(path)
+        except InvalidDefinition as exc:
+            problems += exc.problems
+    if problems:
+        raise InvalidDefinition(f"{len(problems)} problem(s) in the form definitions", problems)
+    return found
+
+
+_CACHE: dict[Path, tuple[float, FormDefinition]] = {}
+
+
+def find_form(directory: Path, form_key: str | None) -> FormDefinition | None:
+    """The task's form, re-read when its file changes; None when the task has no form file."""
+    if not form_key or not re.fullmatch(r"[A-Za-z0-9_\-]+", form_key):
+        return None
+    path = Path(directory) / f"{form_key}.json"
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return None
+    cached = _CACHE.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = (mtime, load_definition(path))
+        _CACHE[path] = cached
+    return cached[1]
+
+
+def _message(kind: str, f: Field, lang: str, **values: Any) -> str:
+    zh, en = MESSAGES[kind]
+    return (en if lang == "en" else zh).format(label=f.text(lang), **values)
+
+
+def _marshmallow_field(f: Field, lang: str) -> fields.Field:
+    """One field's type and rules; requiredness is checked before (required_if depends on other fields)."""
+    msg: dict[str, Any] = {"invalid": _message("number" if f.type == "number" else "date" if f.type == "date" else "choice",
+                               f, lang)}
+    values = [c["value"] for c in f.choices]
+    if f.type in ("choice", "decision"):
+        return fields.Raw(validate=validate.OneOf(values, error=_message("choice", f, lang)), allow_none=True)
+    if f.type == "multichoice":
+        lo, hi = f.min_items or 0, f.max_items or len(values)
+        return fields.List(fields.Raw(validate=validate.OneOf(values, error=_message("choice", f, lang))),
+                           validate=validate.Length(min=lo, max=hi, error=_message("items", f, lang, lo=lo, hi=hi)))
+    if f.type == "number":
+        rng = validate.Range(min=f.min, max=f.max, error=_message("range", f, lang, lo=f.min, hi=f.max))
+        kind = fields.Integer(strict=False, error_messages={"invalid": _message("integer", f, lang)}) \
+            if f.integer else fields.Float(error_messages=msg)
+        kind.validators = [rng] if f.min is not None or f.max is not None else []
+        return kind
+    if f.type == "date":
+        return fields.Date(error_messages=msg)
+    if f.type == "file":
+        return fields.List(fields.Integer(), validate=validate.Length(
+            max=f.max_files, error=_message("files", f, lang, n=f.max_files)))
+    if f.type in ("user", "department") and f.multiple:
+        return fields.List(fields.String())
+    limit = f.max_length or MAX_LENGTH.get(f.type, 200)
+    rules: list[Any] = [validate.Length(max=limit, error=_message("length", f, lang, n=limit))]
+    if f.pattern:
+        custom = (f.pattern_message or {}).get(lang) or (f.pattern_message or {}).get("zh")
+        rules.append(validate.Regexp(f"(?:{f.pattern})\\Z", error=custom or _message("pattern", f, lang)))
+    return fields.String(validate=rules)
+
+
+def schema_for(definition: FormDefinition, lang: str = "zh") -> Schema:
+    """The marshmallow schema of the editable fields."""
+    spec = {f.name: _marshmallow_field(f, lang) for f in definition.fields if not f.readonly}
+    return Schema.from_dict(spec, name=f"Form_{definition.key}")()
+
+
+def _listy(f: Field) -> bool:
+    return f.type in ("multichoice", "file") or (f.type in ("user", "department") and f.multiple)
+
+
+def _normalise(f: Field, value: Any) -> Any:
+    """HTML forms send strings: blank means absent, lists may arrive as one comma-separated text."""
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    listy = _listy(f)
+    if listy and value is not None and not isinstance(value, list | tuple):
+        value = [v.strip() for v in str(value).split(",") if v.strip()]
+    if listy and isinstance(value, list | tuple):
+        value = [v.strip() if isinstance(v, str) else v for v in value if v not in ("", None)] or None
+    if f.type in ("choice", "decision") and isinstance(value, str):
+        for c in f.choices:  # booleans and numbers arrive as text from HTML
+            if str(c["value"]).lower() == value.lower():
+                return c["value"]
+    return value
+
+
+def validate_submission(definition: FormDefinition, raw: Mapping[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """Clean data ready to become case variables, or InvalidInput naming every field at fault."""
+    errors: dict[str, list[str]] = {}
+    by_name = {f.name: f for f in definition.fields}
+    for name in raw:
+        f = by_name.get(name)
+        if f is None:
+            errors[name] = [MESSAGES["unknown"][1 if lang == "en" else 0].format(label=name)]
+        elif f.readonly and raw[name] not in (None, ""):
+            errors[name] = [_message("readonly", f, lang)]
+    values = {f.name: _normalise(f, raw.get(f.name)) for f in definition.fields if not f.readonly}
+    for f in definition.fields:
+        if f.readonly or f.name in errors:
+            continue
+        if values.get(f.name) is None and f.default is not None:
+            values[f.name] = f.default
+        if values.get(f.name) is None and _required(f, values):
+            errors[f.name] = [_message("required", f, lang)]
+    present = {k: v for k, v in values.items() if v is not None and k not in errors}
+    try:
+        clean = schema_for(definition, lang).load(present)
+    except ValidationError as exc:
+        for name, messages in exc.normalized_messages().items():
+            errors.setdefault(str(name), []).extend(_flatten(messages))
+        clean = {}
+    if errors:
+        first = next(iter(errors))
+        raise InvalidInput(errors[first][0], field=first, errors=errors)
+    for f in definition.fields:
+        if _listy(f) and not f.readonly and clean.get(f.name) is None:
+            # An optional multi-pick left empty is an empty list: conditions and loops over it work,
+            # and a resubmitted form clears what an earlier round chose.
+            clean[f.name] = []
+        if f.type == "date" and isinstance(clean.get(f.name), date):
+            clean[f.name] = clean[f.name].isoformat()
+        if f.type == "date" and f.name in clean:
+            _date_range(f, clean[f.name], lang)
+    return clean
+
+
+def _date_range(f: Field, value: str, lang: str) -> None:
+    if (f.min and value < str(f.min)) or (f.max and value > str(f.max)):
+        message = _message("date_range", f, lang, lo=f.min or "…", hi=f.max or "…")
+        raise InvalidInput(message, field=f.name, errors={f.name: [message]})
+
+
+def _required(f: Field, values: Mapping[str, Any]) -> bool:
+    if f.required:
+        return True
+    for other, wanted in (f.required_if or {}).items():
+        options = wanted if isinstance(wanted, list) else [wanted]
+        if values.get(other) in options:
+            return True
+    return False
+
+
+def _flatten(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [m for v in messages.values() for m in _flatten(v)]
+    if isinstance(messages, list):
+        return [m for v in messages for m in _flatten(v)]
+    return [str(messages)]
+
+
+def display_values(definition: FormDefinition | None, data: Mapping[str, Any], lang: str = "zh") -> list[tuple[str, Any]]:
+    """(label, value) pairs of the earlier data the form shows read-only."""
+    if definition is None:
+        return []
+    shown = []
+    for item in definition.show:
+        label = item.get("label") or {}
+        shown.append((label.get(lang) or label.get("zh") or item["name"], data.get(item["name"])))
+    return shown
+
+
+def opinion_field(definition: FormDefinition) -> str | None:
+    """The field whose text the trail records as the step's opinion (意见)."""
+    return next((f.name for f in definition.fields if f.type == "opinion"), None)
+
+
+def references(definition: FormDefinition, data: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Users, departments and attachments a submission names, for the engine to check."""
+    found: dict[str, list[Any]] = {"user": [], "department": [], "file": []}
+    for f in definition.fields:
+        if f.type in found and data.get(f.name) is not None:
+            value = data[f.name]
+            found[f.type] += value if isinstance(value, list) else [value]
+    return found

@@ -1,0 +1,79 @@
+"""Vendor dialects: JUEL/FEEL/XPath expressions, bare ISO timers and vendor multi-instance -> what
+SpiffWorkflow runs (Python expressions in the sandbox). The uploaded file is stored unedited; only the
+in-memory tree handed to the parser is adapted, and every adaptation is reported as a warning."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from engine.core.problems import ERROR, WARNING, Problem
+from engine.intake.expressions import (
+    BPMN_NS,
+    EXPRESSION_TAGS,
+    TIMER_TAGS,
+    UntranslatableExpression,
+    located,
+    quote_timer,
+    timer_defect,
+    translate_expression,
+)
+from engine.intake.rewrites import (
+    data_objects_by_name,
+    fix_data_stores,
+    fix_missing_refs,
+    fix_vendor_multi_instance,
+    scripts_as_external,
+)
+
+
+def _bpmn(el: etree._Element, path: str) -> list[etree._Element]:
+    return el.xpath(path, namespaces={"bpmn": BPMN_NS})
+
+
+def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    """Adapt the tree in place; warnings for each adaptation, errors for what cannot be adapted."""
+    root = tree.getroot()
+    problems: list[Problem] = []
+    for tag in EXPRESSION_TAGS:  # all three are yes/no tests, so a lone variable is tested JUEL-style
+        for el in _bpmn(root, f"//bpmn:{tag}"):
+            _adapt_expression(el, filename, problems, boolean=True)
+    for el in _bpmn(root, "//bpmn:loopCardinality"):  # a number of instances, e.g. ${nrOfApprovers}
+        _adapt_expression(el, filename, problems, boolean=False)
+    for tag in TIMER_TAGS:
+        for el in _bpmn(root, f"//bpmn:{tag}"):
+            _adapt_timer(el, filename, problems)
+    problems += fix_vendor_multi_instance(root, filename)
+    problems += fix_missing_refs(root, filename)
+    problems += fix_data_stores(root, filename)
+    problems += scripts_as_external(root, filename)
+    problems += data_objects_by_name(root, filename)
+    return problems
+
+
+def _adapt_expression(el: etree._Element, filename: str, problems: list[Problem], boolean: bool = True) -> None:
+    text = (el.text or "").strip()
+    if not text:
+        return
+    try:
+        translated = translate_expression(text, boolean)
+    except UntranslatableExpression as exc:
+        problems.append(located(ERROR, "untranslatable-expression", str(exc), filename, el))
+        return
+    if translated != text:
+        el.text = translated
+        problems.append(located(WARNING, "adapted-expression", f"expression '{text}' runs as '{translated}'",
+                                filename, el))
+
+
+def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem]) -> None:
+    text = (el.text or "").strip()
+    if not text:
+        return  # lint reports empty timers
+    quoted = quote_timer(text)
+    if quoted is not None:
+        el.text = quoted
+        problems.append(located(WARNING, "adapted-timer", f"timer '{text}' read as the ISO 8601 value {quoted}",
+                                filename, el))
+        return
+    if timer_defect(text) is None:  # defects are lint's to report, once
+        _adapt_expression(el, filename, problems, boolean=False)

@@ -1,0 +1,319 @@
+"""Finds what SpiffWorkflow 3.2.0 cannot run correctly, so deployment refuses it with a clear message.
+
+Run it on the tree `dialects.normalize` has adapted. Two kinds of check:
+- integrity (duplicate ids, sequence flows / boundary events / default flows naming missing elements)
+  covers the whole file: such a file is corrupt, modelers refuse to open it and nothing can show it;
+- runtime support (everything else) covers executable processes only (isExecutable="true" or absent);
+  a process marked isExecutable="false" gets one 'not-executable' warning instead, as it never runs.
+
+Interrupting event sub-processes: SpiffWorkflow 3.2.0 starts them but never cancels the main flow.
+That is harmless only when the trigger can happen solely at a moment the main flow has nothing left to
+cancel. The rule: the sub-process's start event catches a signal, escalation or error that is thrown
+only inside the same scope, every throw of it is an end event or an intermediate throw event that leads
+straight to plain end events, and the scope has no parallel, inclusive or event-based gateway, no
+implicit split and no non-interrupting boundary event (so no other branch can be alive). This is
+SpiffWorkflow's own test model spiff/spiffwf_event-subprocess.bpmn (signal thrown just before the end),
+which runs correctly; it gets a warning. Every other interrupting event sub-process is an error.
+
+Several unconditional flows leaving an activity are BPMN's implicit parallel split. Plain SpiffWorkflow
+refuses them ("Multiple outgoing flows are not supported"); govflow's parser (engine/bpmn/parser.py)
+runs them as a parallel split, so lint only warns and suggests drawing the parallel gateway.
+
+Contract (tests/engine/intake/test_lint.py, over the conformance corpus): a file without error problems
+builds in SpiffWorkflow's parser; engine/intake/prerequisites.py holds one check per parser failure found
+by probing.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+
+from lxml import etree
+
+from engine.core.problems import ERROR, WARNING, Problem
+from engine.intake import prerequisites, vocabulary
+from engine.intake.expressions import BPMN_NS, quote_timer, timer_defect
+from engine.intake.tree import NS, is_executable, label, local, xpath
+
+ACTIVITIES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
+              "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
+EVENTS = ("startEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
+PYTHON_FORMATS = ("python", "python3", "text/x-python", "text/python", "py")
+_CONCURRENT = ("parallelGateway", "inclusiveGateway", "eventBasedGateway")
+_EVENT_TRIGGERS = {"signalEventDefinition": "signalRef", "escalationEventDefinition": "escalationRef",
+                   "errorEventDefinition": "errorRef"}
+
+
+def executable_process_ids(tree: etree._ElementTree) -> list[str]:
+    """Ids of the processes SpiffWorkflow will be asked to build."""
+    return [p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS) if is_executable(p) and p.get("id")]
+
+
+def process_summaries(tree: etree._ElementTree) -> list[dict[str, object]]:
+    """What a designer sees in a file's listing: id, name, whether it runs, where it starts."""
+    return [{"id": p.get("id"), "name": p.get("name"), "executable": is_executable(p), "line": p.sourceline}
+            for p in tree.getroot().iterfind("bpmn:process", NS)]
+
+
+def lint(tree: etree._ElementTree, filename: str) -> list[Problem]:
+    """Every problem found in the (already normalised) tree."""
+    return _Linter(tree.getroot(), filename).run()
+
+
+class _Linter:
+    """One pass over one file; `add` records a located problem."""
+
+    def __init__(self, root: etree._Element, filename: str):
+        self.root = root
+        self.filename = filename
+        self.problems: list[Problem] = []
+        self.ids = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+
+    def add(self, severity: str, code: str, el: etree._Element, message: str) -> None:
+        self.problems.append(Problem(severity, code, message, self.filename, el.sourceline, el.get("id")))
+
+    def run(self) -> list[Problem]:
+        self.duplicate_ids()
+        self.correlations()
+        for process in self.root.iterfind("bpmn:process", NS):
+            self.references(process)
+            if not is_executable(process):
+                self.add(WARNING, "not-executable", process, f"process '{label(process)}' is marked "
+                         "isExecutable=\"false\": it is a diagram only and will not be run; tick "
+                         "'Executable' in the modeler if it should run")
+                continue
+            self.unsupported(process)
+            self.scripts_and_calls(process)
+            for sub in xpath(process, ".//bpmn:subProcess[@triggeredByEvent='true']"):
+                self.event_subprocess(sub)
+            self.flows(process)
+            self.timers(process)
+            prerequisites.ParserPrerequisites(self.ids, self.add).check(process)
+            self.govflow_properties(process)
+            for scope in [process, *xpath(process, ".//bpmn:subProcess|.//bpmn:transaction")]:
+                self.start_events(scope)
+        return self.problems
+
+    def govflow_properties(self, process: etree._Element) -> None:
+        """Properties the engine acts on must name something it knows, or the case would stall at run time."""
+        for prop in process.iter():
+            if not isinstance(prop.tag, str) or etree.QName(prop).localname != "property":
+                continue
+            rule = vocabulary.accepted(prop.get("name"))
+            value = (prop.get("value") or "").strip()
+            if rule is not None and value not in (known := rule.values()):
+                self.add(ERROR, rule.code, _owner_element(prop), rule.refusal(value, known))
+
+    def duplicate_ids(self) -> None:
+        """Ids must be unique (vendor form fields reuse ids legitimately, so only BPMN elements count)."""
+        own = [el for el in self.root.iter() if isinstance(el.tag, str) and el.get("id")
+               and etree.QName(el).namespace == BPMN_NS]
+        groups: dict[str, list[etree._Element]] = {}
+        for el in own:
+            groups.setdefault(el.get("id"), []).append(el)
+        for ident, members in groups.items():
+            if len(members) > 1:
+                self.add(ERROR, "duplicate-id", members[1], f"the id '{ident}' is used {len(members)} times "
+                         f"(first on line {members[0].sourceline}); give every element its own id")
+
+    def references(self, process: etree._Element) -> None:
+        for flow in xpath(process, ".//bpmn:sequenceFlow"):
+            for attr in ("sourceRef", "targetRef"):
+                if flow.get(attr) not in self.ids:
+                    self.add(ERROR, "dangling-reference", flow, f"sequence flow {attr} '{flow.get(attr)}' "
+                             "names no element; reconnect both ends of the flow in the modeler")
+        for event in xpath(process, ".//bpmn:boundaryEvent"):
+            if event.get("attachedToRef") not in self.ids:
+                self.add(ERROR, "dangling-reference", event, f"boundary event is attached to "
+                         f"'{event.get('attachedToRef')}', which does not exist; attach it to a task again")
+        for el in xpath(process, ".//bpmn:*[@default]"):
+            if el.get("default") not in self.ids:
+                self.add(ERROR, "dangling-reference", el, f"default flow '{el.get('default')}' does not "
+                         "exist; choose the default flow of this gateway again")
+
+    def unsupported(self, process: etree._Element) -> None:
+        for el in xpath(process, ".//bpmn:linkEventDefinition"):
+            self.add(ERROR, "link-event", el.getparent(), "link events are not supported (SpiffWorkflow "
+                     "ignores them); replace the link pair with a sequence flow to the target")
+        for el in xpath(process, ".//bpmn:compensateEventDefinition|.//*[@isForCompensation='true']"):
+            owner = el.getparent() if local(el) == "compensateEventDefinition" else el
+            self.add(ERROR, "compensation", owner, "compensation is not supported; model the undo steps "
+                     "as ordinary tasks after an error boundary event")
+        for el in xpath(process, ".//bpmn:complexGateway"):
+            self.add(ERROR, "complex-gateway", el, "complex gateways are not supported; use an inclusive or "
+                     "exclusive gateway with conditions")
+        for el in xpath(process, ".//bpmn:businessRuleTask"):
+            self.add(ERROR, "business-rule-without-dmn", el, "business rule (DMN) tasks are not supported: "
+                     "govflow has no decision engine; use a script task or gateway conditions")
+
+    def scripts_and_calls(self, process: etree._Element) -> None:
+        for el in xpath(process, ".//bpmn:scriptTask[@scriptFormat]"):
+            fmt = (el.get("scriptFormat") or "").strip()
+            if fmt and fmt.lower() not in PYTHON_FORMATS:
+                self.add(ERROR, "unsupported-script-language", el, f"script language '{fmt}' is not "
+                         "supported; rewrite the script in Python (set the script format to python)")
+        for el in xpath(process, ".//bpmn:scriptTask[not(bpmn:script[normalize-space()])]"):
+            self.add(ERROR, "empty-script", el, f"script task '{label(el)}' has no script (it would fail when "
+                     "reached); write the Python script or make it a plain task")
+        for el in xpath(process, ".//bpmn:callActivity"):
+            target = self.ids.get(el.get("calledElement"))
+            if target is not None and local(target).startswith("global"):
+                self.add(ERROR, "global-task", el, f"call activity calls the global task "
+                         f"'{el.get('calledElement')}'; global tasks are not supported, call a process")
+        io_path = ".//bpmn:ioSpecification/bpmn:dataInput|.//bpmn:ioSpecification/bpmn:dataOutput"
+        for el in xpath(process, io_path):
+            name = (el.get("name") or "").strip()
+            if name and name != el.get("id"):
+                self.add(ERROR, "io-name-mismatch", el, f"task {local(el)[4:].lower()} '{name}' has the id "
+                         f"'{el.get('id')}'; govflow reads task inputs and outputs by id, so give it the id "
+                         f"'{name}' (or remove the input/output specification)")
+
+    def event_subprocess(self, sub: etree._Element) -> None:
+        for start in xpath(sub, "./bpmn:startEvent"):
+            if (start.get("isInterrupting") or "true").strip().lower() == "false":
+                continue
+            if self._harmless_interruption(sub, start):
+                self.add(WARNING, "interrupting-event-subprocess", sub, "this event sub-process runs without "
+                         "interrupting the main flow; here it is only triggered as the main flow ends, so "
+                         "the result is the same")
+            else:
+                self.add(ERROR, "interrupting-event-subprocess", sub, "interrupting event sub-processes are "
+                         "not supported (the main flow would keep running); untick 'Interrupting' on its "
+                         "start event, or put the main flow in a sub-process with a boundary event")
+
+    def _harmless_interruption(self, sub: etree._Element, start: etree._Element) -> bool:
+        """True when the trigger is thrown only where the main flow is ending anyway (see docstring)."""
+        scope = sub.getparent()
+        triggers = [(local(d), d.get(_EVENT_TRIGGERS[local(d)])) for d in start
+                    if local(d) in _EVENT_TRIGGERS]
+        if len(triggers) != 1 or not triggers[0][1] or scope is None or self._concurrent(scope):
+            return False
+        kind, ref = triggers[0]
+        throws = [d.getparent() for d in xpath(scope, f".//bpmn:{kind}[@{_EVENT_TRIGGERS[kind]}=$r]", r=ref)
+                  if local(d.getparent()) in ("endEvent", "intermediateThrowEvent")
+                  and sub not in d.iterancestors()]
+        return bool(throws) and all(self._ends_after(t, scope) for t in throws)
+
+    def _concurrent(self, scope: etree._Element) -> bool:
+        if any(xpath(scope, f"./bpmn:{kind}") for kind in _CONCURRENT):
+            return True
+        if xpath(scope, "./bpmn:boundaryEvent[@cancelActivity='false']"):
+            return True
+        sources = Counter(f.get("sourceRef") for f in xpath(scope, "./bpmn:sequenceFlow"))
+        return any(count > 1 for count in sources.values())
+
+    def _ends_after(self, throw: etree._Element, scope: etree._Element) -> bool:
+        if local(throw) == "endEvent":
+            return True
+        targets = [self.ids.get(f.get("targetRef")) for f in xpath(scope, "./bpmn:sequenceFlow[@sourceRef=$s]",
+                                                                   s=throw.get("id"))]
+        return all(t is not None and _plain_end(t) for t in targets)  # no flow at all: the path ends here
+
+    def flows(self, process: etree._Element) -> None:
+        outgoing: dict[str, list[etree._Element]] = {}
+        for flow in xpath(process, ".//bpmn:sequenceFlow"):
+            outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
+        for source_id, flows in outgoing.items():
+            source = self.ids.get(source_id)
+            if source is None:
+                continue
+            kind = local(source)
+            if kind in ("exclusiveGateway", "inclusiveGateway") and len(flows) > 1:
+                self._gateway_conditions(source, flows)
+            elif kind in ACTIVITIES + EVENTS:
+                self._activity_flows(source, flows)
+
+    def _gateway_conditions(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
+        for flow in flows:
+            if flow.get("id") != gateway.get("default") and not _condition(flow):
+                self.add(ERROR, "missing-condition", flow, f"flow '{label(flow)}' leaving gateway "
+                         f"'{label(gateway)}' ({gateway.get('id')}) has no condition; give it a condition "
+                         "or make it the gateway's default flow")
+
+    def _activity_flows(self, source: etree._Element, flows: list[etree._Element]) -> None:
+        conditional = [f for f in flows if _condition(f) is not None]
+        if conditional:
+            self.add(ERROR, "conditional-flow-from-task", conditional[0], f"'{label(source)}' has a "
+                     "conditional outgoing flow, which is not supported; put an exclusive gateway after it "
+                     "and move the conditions onto the gateway's flows")
+        elif len(flows) > 1:
+            self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave "
+                     f"'{label(source)}': all of them run in parallel (an implicit parallel split); draw a "
+                     "parallel gateway to make that visible, or an exclusive gateway if only one should run")
+
+    def timers(self, process: etree._Element) -> None:
+        for timer in xpath(process, ".//bpmn:timerEventDefinition"):
+            owner = timer.getparent()
+            specs = [(local(c), (c.text or "").strip()) for c in timer
+                     if local(c) in ("timeDate", "timeDuration", "timeCycle")]
+            if not specs or not all(text for _, text in specs):  # SpiffWorkflow takes the first one present
+                self.add(ERROR, "empty-timer", owner, f"timer '{label(owner)}' has no date, duration or cycle; "
+                         "enter one in the modeler such as PT2H (2 hours) or P7D (7 days)")
+                continue
+            for kind, text in specs:
+                defect = timer_defect(text) or _literal_timer_defect(kind, text)
+                if defect is not None:
+                    self.add(ERROR, defect[0], owner, defect[1])
+
+    def correlations(self) -> None:
+        """SpiffWorkflow reads correlation properties of the whole file before anything else."""
+        for prop in self.root.iterfind("bpmn:correlationProperty", NS):
+            if prop.find(f"{{{BPMN_NS}}}correlationPropertyRetrievalExpression") is None:
+                self.add(ERROR, "incomplete-correlation", prop, f"correlation property '{label(prop)}' has no "
+                         "retrieval expression; say which message field holds the key, or delete it")
+
+    def start_events(self, scope: etree._Element) -> None:
+        kind = "process" if local(scope) == "process" else "sub-process"
+        starts = xpath(scope, "./bpmn:startEvent")
+        if kind == "sub-process" and len(starts) > 1:  # SpiffWorkflow builds sub-processes from one start
+            self.add(ERROR, "no-start-event", scope, f"sub-process '{label(scope)}' has {len(starts)} start "
+                     "events; SpiffWorkflow needs exactly one in a sub-process")
+            return
+        if local(scope) == "subProcess" and scope.get("triggeredByEvent") == "true" and starts:
+            return
+        if not starts:
+            self.add(ERROR, "no-start-event", scope, f"{kind} '{label(scope)}' has no start event; add one "
+                     "(an empty process or sub-process cannot run)")
+            return
+        plain = [s for s in starts if not any(local(c).endswith("EventDefinition") for c in s)]
+        if len(plain) > 1:
+            self.add(ERROR, "no-start-event", scope, f"{kind} '{label(scope)}' has {len(plain)} plain start "
+                     "events; keep exactly one (give the others a message or signal trigger)")
+
+
+_TIMER_SHAPES = {"timeDate": ("a date such as '2026-01-31T09:00:00+01:00'", r"\d{4}-"),
+                 "timeDuration": ("a duration such as 'P7D' or 'PT2H'", r"P"),
+                 "timeCycle": ("a cycle such as 'R/P1D' or 'R3/PT1H'", r"R\d*/")}
+
+
+def _literal_timer_defect(kind: str, text: str) -> tuple[str, str] | None:
+    """A quoted timer is evaluated at run time; check now that it is the ISO 8601 value its kind needs."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None  # an expression: its value is only known at run time
+    wanted, prefix = _TIMER_SHAPES[kind]
+    if isinstance(value, str) and quote_timer(value) is not None and re.match(prefix, value):
+        return None
+    return "invalid-timer", f"timer value {text} is not {wanted} (ISO 8601); correct it in the modeler"
+
+
+def _owner_element(el: etree._Element) -> etree._Element:
+    """The BPMN element a vendor property belongs to (its nearest ancestor with an id)."""
+    for ancestor in el.iterancestors():
+        if ancestor.get("id") and etree.QName(ancestor).namespace == BPMN_NS:
+            return ancestor
+    return el
+
+
+def _plain_end(el: etree._Element) -> bool:
+    """An end event that throws nothing (or terminates): reaching it just ends the path."""
+    kinds = {local(c) for c in el if local(c).endswith("EventDefinition")}
+    return local(el) == "endEvent" and kinds <= {"terminateEventDefinition"}
+
+
+def _condition(flow: etree._Element) -> str | None:
+    cond = flow.find(f"{{{BPMN_NS}}}conditionExpression")
+    return None if cond is None else (cond.text or "").strip()

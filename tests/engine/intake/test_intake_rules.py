@@ -1,0 +1,152 @@
+"""Dialect translation and lint rules, one small BPMN at a time: what is adapted, what is refused."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from engine.intake.dialects import normalize
+from engine.intake.expressions import UntranslatableExpression, quote_timer, translate_expression
+from engine.intake.lint import executable_process_ids, lint
+
+NS = 'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:activiti="http://activiti.org/bpmn"'
+
+
+def tree(body: str, executable: str = "true") -> etree._ElementTree:
+    xml = f'<bpmn:definitions {NS} id="d" targetNamespace="t"><bpmn:process id="p" isExecutable="{executable}">' \
+          f"{body}</bpmn:process></bpmn:definitions>"
+    return etree.fromstring(xml.encode()).getroottree()
+
+
+def codes(body: str, executable: str = "true") -> dict[str, str]:
+    t = tree(body, executable)
+    found = normalize(t, "f.bpmn") + lint(t, "f.bpmn")
+    return {p.code: p.severity for p in found}
+
+
+START_END = '<bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>' \
+            '<bpmn:endEvent id="e"><bpmn:incoming>z</bpmn:incoming></bpmn:endEvent>'
+
+
+@pytest.mark.parametrize(("juel", "python"), [
+    ("${approved}", "truthy(approved)"),
+    ("#{!approved}", "not truthy(approved)"),
+    ("${amount >= 10000 && level eq 'A'}", "amount >= 10000 and level == 'A'"),
+    ("${a || !b}", "a or not b"),
+    ("${users.size() == approvedCounter}", "len(users) == approvedCounter"),
+    ("${!clarified.equals('yes')}", "not (clarified == 'yes')"),
+    ('${customer.prop("age").numberValue() >= 21}', 'customer["age"] >= 21'),
+    ("${pass==1}", "v_pass == 1"),
+    ("${empty list}", "is_empty(list)"),
+    ("${x gt 3 and y le 2}", "x > 3 and y <= 2"),
+    ("${note == 'a && b'}", "note == 'a && b'"),  # nothing is rewritten inside strings
+    ("=fraud", "truthy(fraud)"),
+    ("bpmn:getDataObject('clarified') = 'no'", "clarified == 'no'"),
+    ("approved == True", "approved == True"),  # plain Python from SpiffWorkflow files stays as is
+    ("not done", "not done"),
+    ("product_info.color == True", "product_info.color == True"),
+])
+def test_translation(juel: str, python: str) -> None:
+    assert translate_expression(juel) == python
+
+
+@pytest.mark.parametrize("text", ["${reservationService.showUp()}", "Service Level == 'Premium'",
+                                  'Vacation Approval = "Approved"', "${a == }", "${x} and ${y}"])
+def test_untranslatable_expressions_are_refused(text: str) -> None:
+    with pytest.raises(UntranslatableExpression):
+        translate_expression(text)
+
+
+def test_timer_values_are_not_tested_for_truth() -> None:
+    assert translate_expression("${reportBackTimeout}", boolean=False) == "reportBackTimeout"
+
+
+@pytest.mark.parametrize(("text", "quoted"), [("PT10M", "'PT10M'"), ("P7D", "'P7D'"), ("R6/P1D", "'R6/P1D'"),
+                                              ("2026-01-01T10:00:00Z", "'2026-01-01T10:00:00Z'"),
+                                              ('"PT1S"', None), ("1w", None), ("0/5 0/1 * 1/1 * ?", None)])
+def test_bare_iso_timers_are_quoted(text: str, quoted: str | None) -> None:
+    assert quote_timer(text) == quoted
+
+
+def test_vendor_multi_instance_and_missing_error_are_adapted() -> None:
+    t = tree(START_END + """
+      <bpmn:userTask id="sign" activiti:assignee="${user}"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+        <bpmn:multiInstanceLoopCharacteristics isSequential="false" activiti:collection="${users}"
+                                               activiti:elementVariable="user"/></bpmn:userTask>
+      <bpmn:endEvent id="err"><bpmn:incoming>b</bpmn:incoming>
+        <bpmn:errorEventDefinition errorRef="PAYMENT_REJECT"/></bpmn:endEvent>""")
+    problems = normalize(t, "f.bpmn")
+    assert {p.code for p in problems} == {"adapted-multi-instance", "created-reference"}
+    mi = t.getroot().find(".//{*}multiInstanceLoopCharacteristics")
+    assert mi.findtext("{*}loopDataInputRef") == "users" and mi.find("{*}inputDataItem").get("id") == "user"
+    error = t.getroot().find("{*}error")
+    assert error is not None and error.get("errorCode") == "PAYMENT_REJECT"
+
+
+def test_non_python_script_becomes_external_work() -> None:
+    t = tree(START_END + '<bpmn:scriptTask id="g" scriptFormat="groovy"><bpmn:incoming>a</bpmn:incoming>'
+             "<bpmn:outgoing>z</bpmn:outgoing><bpmn:script>println 'x'</bpmn:script></bpmn:scriptTask>")
+    assert [p.code for p in normalize(t, "f.bpmn")] == ["script-as-external"]
+    assert t.getroot().find(".//{*}serviceTask").get("id") == "g" and t.getroot().find(".//{*}script") is None
+
+
+FLOWS = '<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="z" sourceRef="t" targetRef="e"/>'
+
+
+@pytest.mark.parametrize(("element", "code"), [
+    ('<bpmn:intermediateThrowEvent id="t"><bpmn:linkEventDefinition name="x"/></bpmn:intermediateThrowEvent>',
+     "link-event"),
+    ('<bpmn:intermediateThrowEvent id="t"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
+     "compensation"),
+    ('<bpmn:complexGateway id="t"/>', "complex-gateway"),
+    ('<bpmn:businessRuleTask id="t"/>', "business-rule-without-dmn"),
+    ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDate/></bpmn:timerEventDefinition>'
+     "</bpmn:intermediateCatchEvent>", "empty-timer"),
+    ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 12 * * ?</bpmn:timeCycle>'
+     "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", "cron-timer"),
+])
+def test_unsupported_constructs_are_errors(element: str, code: str) -> None:
+    found = codes(START_END + element + FLOWS)
+    assert found.get(code) == "error", found
+
+
+def test_gateway_without_conditions_names_gateway_and_flow() -> None:
+    t = tree(START_END + """<bpmn:exclusiveGateway id="gw" name="同意?"/><bpmn:endEvent id="e2"/>
+      <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="gw"/><bpmn:sequenceFlow id="z" sourceRef="gw" targetRef="e"/>
+      <bpmn:sequenceFlow id="no" name="不同意" sourceRef="gw" targetRef="e2"/>""")
+    problems = [p for p in lint(t, "f.bpmn") if p.code == "missing-condition"]
+    assert len(problems) == 2 and "同意?" in problems[0].message and problems[0].line is not None
+
+
+def test_dangling_references_and_duplicate_ids() -> None:
+    found = codes(START_END + '<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="nowhere"/>'
+                  '<bpmn:task id="s2"/><bpmn:task id="s2"/><bpmn:sequenceFlow id="z" sourceRef="s" targetRef="e"/>')
+    assert found["dangling-reference"] == "error" and found["duplicate-id"] == "error"
+
+
+def test_implicit_split_is_a_warning_and_conditional_flow_from_task_an_error() -> None:
+    split = START_END + '<bpmn:task id="t"/><bpmn:endEvent id="e2"/>' \
+        '<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="z" sourceRef="t" targetRef="e"/>' \
+        '<bpmn:sequenceFlow id="y" sourceRef="t" targetRef="e2"/>'
+    assert codes(split)["implicit-split"] == "warning"
+    conditional = split.replace('targetRef="e2"/>', 'targetRef="e2"><bpmn:conditionExpression>x</bpmn:conditionExpression>'
+                                                    "</bpmn:sequenceFlow>")
+    assert codes(conditional)["conditional-flow-from-task"] == "error"
+
+
+def test_interrupting_event_subprocess_is_refused_unless_self_triggered() -> None:
+    sub = '<bpmn:subProcess id="sub" triggeredByEvent="true"><bpmn:startEvent id="ss">{d}</bpmn:startEvent></bpmn:subProcess>'
+    by_message = sub.format(d='<bpmn:messageEventDefinition messageRef="m"/>')
+    assert codes(START_END + by_message)["interrupting-event-subprocess"] == "error"
+    non_interrupting = by_message.replace('<bpmn:startEvent id="ss">', '<bpmn:startEvent id="ss" isInterrupting="false">')
+    assert "interrupting-event-subprocess" not in codes(START_END + non_interrupting)
+    self_signal = sub.format(d='<bpmn:signalEventDefinition signalRef="go"/>') + \
+        '<bpmn:intermediateThrowEvent id="th"><bpmn:signalEventDefinition signalRef="go"/></bpmn:intermediateThrowEvent>'
+    assert codes(START_END + self_signal)["interrupting-event-subprocess"] == "warning"
+
+
+def test_diagram_only_processes_are_warned_not_linted() -> None:
+    found = codes('<bpmn:complexGateway id="g"/>', executable="false")
+    assert found == {"not-executable": "warning"}
+    assert executable_process_ids(tree("", executable="false")) == []
+    assert executable_process_ids(tree("")) == ["p"]
