@@ -95,3 +95,11 @@ def test_nothing_is_loaded_by_name() -> None:
                  for path in sorted((ROOT / package).rglob("*.py"))
                  if (found := _hidden_imports(path.read_text(encoding="utf-8")))}
     assert offenders == {}
+
+
+def test_no_module_is_longer_than_450_lines() -> None:
+    """Rooms a newcomer can read: a module that grows past this splits where a real step begins."""
+    long = {str(path.relative_to(ROOT)): n for package in ("engine", "webapp")
+            for path in sorted((ROOT / package).rglob("*.py"))
+            if (n := len(path.read_text(encoding="utf-8").splitlines())) > 450}
+    assert long == {}
