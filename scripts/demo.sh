@@ -11,6 +11,7 @@ fi
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e .
 export PATH="$PWD/.venv/bin:$PATH"
+pybabel compile -q -d webapp/translations  # the English catalogue (messages.po -> messages.mo)
 
 govflow db upgrade
 govflow calendar seed >/dev/null

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from engine.core.clock import CHINA_TZ, as_utc
 from engine.gov.models import SupervisionOrder
 from engine.org import directory
-from engine.org.models import Department, User
+from engine.org.models import Department, Group, Membership, User
+from webapp import labels
 from webapp import web_context as ctx
 from webapp.admin import bp as admin_bp
 from webapp.designer import bp as designer_bp
@@ -34,9 +35,17 @@ def _pickers() -> dict[str, list[tuple[str, str]]]:
     """Options for user and department pickers in forms (only on pages that render a form)."""
     session = ctx.session()
     users = [(u.username, u.display_name or u.username)
-             for u in session.scalars(select(User).order_by(User.username))]
+             for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))]
     depts = [(d.code, d.name) for d in session.scalars(select(Department).order_by(Department.code))]
     return {"user": users, "department": depts}
+
+
+def _members_picker(group: str) -> list[tuple[str, str]]:
+    """Only the people of one group: e.g. the leaders entitled to sign (签发)."""
+    rows = ctx.session().execute(select(User.username, User.display_name).join(Membership, Membership.user_id == User.id)
+                                 .join(Group, Group.id == Membership.group_id)
+                                 .where(Group.code == group, User.active.is_(True)).order_by(User.username))
+    return [(name, shown or name) for name, shown in rows]
 
 
 def _open_orders(username: str | None) -> int:
@@ -58,7 +67,10 @@ class _LazyPickers(dict):  # type: ignore[type-arg]
     """Loaded on first use, so list pages pay nothing for it."""
 
     def __missing__(self, key: str) -> list[tuple[str, str]]:
-        self.update(_pickers())
+        if key.startswith("user:"):  # "user:doc_signer": members of that group only
+            self[key] = _members_picker(key.removeprefix("user:"))
+        else:
+            self.update(_pickers())
         return dict.__getitem__(self, key)
 
     def __bool__(self) -> bool:  # not loaded yet is not the same as empty: templates test `if pickers`
@@ -68,6 +80,8 @@ class _LazyPickers(dict):  # type: ignore[type-arg]
 def init_app(app: Flask, protect: Any) -> None:
     """`protect(blueprint, predicate)` is the one role check each blueprint gets."""
     app.add_template_filter(localtime, "localtime")
+    for name in ("person", "person_unit", "status", "event", "group", "yes_no", "unit", "shown", "in_language"):
+        app.add_template_filter(getattr(labels, name), name)
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
              # Roles come from group membership only: a department coded 'admin' grants nothing.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,7 +16,7 @@ from engine.clocks.models import Clock, ClockPolicy
 from engine.core import audit
 from engine.core.clock import CHINA_TZ, as_utc, to_db
 from engine.org import notify
-from engine.org.directory import find_user
+from engine.org.directory import department_heads, find_user, names_of
 from engine.org.models import User
 
 _TITLES = {sched.YELLOW: "【黄牌预警】", sched.RED: "【红牌超期】"}
@@ -67,7 +67,7 @@ def apply_level(session: Session, actor: str | None, now: datetime, clock: Clock
                  detail={"clock_id": clock.id, "policy": clock.policy_code, "from": old, "to": level,
                          "notified": [user.username for user in recipients]})
     if recipients:
-        subject, body = _message(session, clock, policy, level)
+        subject, body = _message(session, clock, policy, level, _names(session, [clock]))
         for user in recipients:
             notify.notify_user(session, now, user, subject, body, kind=f"clock_{level}",
                                instance_id=clock.instance_id, clock_id=clock.id)
@@ -75,11 +75,12 @@ def apply_level(session: Session, actor: str | None, now: datetime, clock: Clock
 
 
 def _recipients(session: Session, clock: Clock) -> list[User]:
-    """The responsible person and, when set, their supervisor (no one twice)."""
+    """The responsible person and, when set, their supervisor (no one twice); for a step nobody holds,
+    the heads of its department."""
     _follow_task(session, clock)
     person = find_user(session, clock.responsible) if clock.responsible else None
     if person is None:
-        return []
+        return department_heads(session, clock.department_code) if not clock.responsible else []
     found = [person]
     if person.supervisor_id is not None:
         boss = session.get(User, person.supervisor_id)
@@ -101,14 +102,24 @@ def _local(moment: datetime) -> str:
     return as_utc(moment).astimezone(CHINA_TZ).strftime("%Y年%m月%d日 %H:%M")
 
 
-def _message(session: Session, clock: Clock, policy: ClockPolicy, level: str) -> tuple[str, str]:
+def _message(session: Session, clock: Clock, policy: ClockPolicy, level: str,
+             names: Mapping[str, str]) -> tuple[str, str]:
     title = links.cases().title(session, clock.instance_id) if clock.instance_id else None
-    return compose_message(clock, policy, level, title)
+    return compose_message(clock, policy, level, title, names)
 
 
-def compose_message(clock: ClockFacts, policy: ClockPolicy, level: str, case_title: str | None) -> tuple[str, str]:
+def _names(session: Session, clocks: Sequence[Any]) -> dict[str, str]:
+    """The people and departments the clocks' messages name, by the names readers know."""
+    return names_of(session, {c.responsible for c in clocks if c.responsible},
+                    {c.department_code for c in clocks if c.department_code})
+
+
+def compose_message(clock: ClockFacts, policy: ClockPolicy, level: str, case_title: str | None,
+                    names: Mapping[str, str] | None = None) -> tuple[str, str]:
     """Chinese subject and body; the body repeats the legal basis so the reader knows why it matters.
-    `case_title` is the title of the clock's instance, None when it has none."""
+    `case_title` is the title of the clock's instance, None when it has none; `names` (names_of) turns
+    login names and department codes into what people read."""
+    names = names or {}
     case = case_title if case_title is not None else f"督办事项 {clock.id}"
     state = "已超过办理时限" if level == sched.RED else "剩余办理时间不多"
     unit = "个工作日" if clock.unit == "wd" else "日"
@@ -118,7 +129,8 @@ def compose_message(clock: ClockFacts, policy: ClockPolicy, level: str, case_tit
         f"开始时间：{_local(clock.started_at)}",
         f"到期时间：{sched.last_day(clock.due_at):%Y年%m月%d日}24时" + (
             "（该年度法定节假日尚未公布，暂按周末推算）" if clock.provisional else ""),
-        f"责任人：{clock.responsible or '未指定'}　部门：{clock.department_code or '未指定'}",
+        f"责任人：{names.get(clock.responsible, clock.responsible) if clock.responsible else '未指定（已告知部门负责人）'}"
+        f"　部门：{names.get(f'dept:{clock.department_code}', clock.department_code) if clock.department_code else '未指定'}",
         f"依据：{clock.legal_basis}",
     ]
     if case_title is not None:
@@ -164,19 +176,26 @@ def apply_levels(session: Session, now: datetime,
     _follow_tasks(session, escalating)
     people = _people(session, {clock.responsible for clock in escalating if clock.responsible})
     titles = _titles(session, {clock.instance_id for clock in escalating if clock.instance_id})
+    names = _names(session, escalating)
+    heads: dict[str | None, list[tuple[str, str | None]]] = {}
     events: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for clock, policy, level, old, up in changes:
         person = people.get(clock.responsible) if up and clock.responsible else None
         recipients = [] if person is None else [(person.username, person.email)] + (
             [person.boss] if person.boss is not None else [])
+        if up and not clock.responsible:  # nobody holds the step: its department's heads are told
+            if clock.department_code not in heads:
+                heads[clock.department_code] = [(u.username, u.email)
+                                                for u in department_heads(session, clock.department_code)]
+            recipients = heads[clock.department_code]
         events.append(dict(instance_id=clock.instance_id, task_id=clock.task_id, element_id=clock.element_id,
                            actor=None, action="clock_level", at=to_db(now), opinion=None, changes={},
                            detail={"clock_id": clock.id, "policy": clock.policy_code, "from": old, "to": level,
                                    "notified": [username for username, _ in recipients]}))
         if recipients:
             subject, body = compose_message(clock, policy, level,
-                                            titles.get(clock.instance_id) if clock.instance_id else None)
+                                            titles.get(clock.instance_id) if clock.instance_id else None, names)
             for username, email in recipients:
                 notes += notify.notify_rows(now, username, email, subject, body, kind=f"clock_{level}",
                                             instance_id=clock.instance_id, clock_id=clock.id)

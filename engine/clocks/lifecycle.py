@@ -226,6 +226,8 @@ def finish_clock(session: Session, actor: str | None, now: datetime, clock: Cloc
         clock.status = CANCELLED
     else:
         clock.status = FINISHED_ON_TIME if sched.naive(now) < clock.due_at else FINISHED_LATE
+    if actor and clock.task_id and not cancelled:  # the handler is whoever completed the step
+        clock.responsible = actor
     clock.used_working_days = sched.used_working_days(calendar(session, now), clock, policy, pauses, now)
     clock.active, clock.finished_at, clock.next_check_at = False, to_db(now), None
     _record(session, "clock_finish", actor, now, clock, status=clock.status,

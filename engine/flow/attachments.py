@@ -45,7 +45,7 @@ def clean_filename(name: str | None) -> str:
     base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
     base = _UNSAFE.sub("_", base).strip(" .")
     if not base or base.startswith("."):
-        raise InvalidInput("the file has no usable name", field="file")
+        raise InvalidInput("文件没有可用的文件名 / the file has no usable name", field="file")
     stem, dot, ext = base.rpartition(".")
     return (stem[: 200 - len(ext) - 1] + dot + ext) if dot else base[:200]
 
@@ -56,23 +56,36 @@ def check_content(filename: str, data: bytes, max_bytes: int = MAX_BYTES,
     ext = ("." + filename.rsplit(".", 1)[-1].lower()) if "." in filename else ""
     allowed = [e.lower() for e in accept] if accept else list(TYPES)
     if ext not in TYPES or ext not in allowed:
-        raise InvalidInput(f"「{filename}」: files of type '{ext or 'none'}' are not accepted here; "
-                           f"use one of {', '.join(sorted(set(allowed) & set(TYPES)))}", field="file")
+        kinds = ", ".join(sorted(set(allowed) & set(TYPES)))
+        raise InvalidInput(f"「{filename}」：此处不接受 {ext or '无扩展名'} 文件，请上传 {kinds} 格式 / files of type "
+                           f"'{ext or 'none'}' are not accepted here; use one of {kinds}", field="file")
     if not data:
-        raise InvalidInput(f"「{filename}」 is empty", field="file")
+        raise InvalidInput(f"「{filename}」是空文件 / the file is empty", field="file")
     if len(data) > max_bytes:
-        raise InvalidInput(f"「{filename}」 is {len(data) / 1048576:.1f} MB; the limit is "
-                           f"{max_bytes / 1048576:.0f} MB", field="file")
+        (got, got_en), (limit, limit_en) = _size(len(data)), _size(max_bytes)
+        if got == limit:  # just over: say by how much rather than the same rounded number twice
+            got, got_en = f"{len(data)} 字节", f"{len(data)} bytes"
+        raise InvalidInput(f"「{filename}」有 {got}，超过上限 {limit} / the file is {got_en}; the limit is {limit_en}",
+                           field="file")
     content_type, magic = TYPES[ext]
     if magic is None:
         if b"\x00" in data or not _is_utf8(data):
-            raise InvalidInput(f"「{filename}」 is not UTF-8 text", field="file")
+            raise InvalidInput(f"「{filename}」不是 UTF-8 文本 / not UTF-8 text", field="file")
         if data.lstrip()[:1] == b"<":
-            raise InvalidInput(f"「{filename}」 looks like markup, not text; upload it as PDF", field="file")
+            raise InvalidInput(f"「{filename}」像是网页标记而非文本，请转为 PDF 上传 / looks like markup, not text; upload it as PDF",
+                               field="file")
     elif not any(data.startswith(m) for m in magic):
-        raise InvalidInput(f"「{filename}」 does not contain what its name says ({ext}); it was refused",
-                           field="file")
+        raise InvalidInput(f"「{filename}」的内容与扩展名 {ext} 不符，已拒收 / does not contain what its name says "
+                           f"({ext}); it was refused", field="file")
     return content_type
+
+
+def _size(n: int) -> tuple[str, str]:
+    """A size in Chinese and English words: exact for small files (2077 字节, not a rounded 2.0 KB), a
+    limit of whole megabytes as such (1 MB)."""
+    if n >= 1048576:
+        return f"{n / 1048576:.3g} MB", f"{n / 1048576:.3g} MB"
+    return (f"{n / 1024:.1f} KB", f"{n / 1024:.1f} KB") if n >= 10240 else (f"{n} 字节", f"{n} bytes")
 
 
 def _is_utf8(data: bytes) -> bool:

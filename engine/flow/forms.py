@@ -19,6 +19,9 @@ from engine.core.problems import ERROR, Problem
 
 TYPES = ("text", "longtext", "number", "date", "choice", "multichoice", "decision", "opinion", "user",
          "department", "file")
+# How a `show` item's value reads: as a field type would, a yes/no, or records of earlier steps
+# (e.g. each department's countersign opinion).
+SHOWN_TYPES = ("text", "user", "department", "file", "yesno", "records")
 MAX_LENGTH = {"text": 200, "longtext": 10000, "opinion": 2000}
 MESSAGES = {
     "required": ("「{label}」为必填项", "{label} is required"),
@@ -57,7 +60,7 @@ class Field:
     min_items: int | None = None
     max_items: int | None = None
     multiple: bool = False
-    group: str | None = None
+    group: str | None = None  # a user field: only members of this group
     max_files: int = 10
     accept: list[str] | None = None
 
@@ -149,6 +152,12 @@ def load_definition(source: Path | Mapping[str, Any], filename: str | None = Non
     if problems:
         raise InvalidDefinition(f"{name}: {problems[0].message}", problems)
     show = [s if isinstance(s, dict) else {"name": s} for s in raw.get("show") or []]
+    for item in show:
+        if item.get("type") not in (None, *SHOWN_TYPES):
+            problems.append(_problem(name, f"show '{item.get('name')}': unknown type {item.get('type')!r}; "
+                                           f"use one of {', '.join(SHOWN_TYPES)}"))
+    if problems:
+        raise InvalidDefinition(f"{name}: {problems[0].message}", problems)
     return FormDefinition(str(key), dict(raw["title"]), checked, show)
 
 
@@ -316,13 +325,37 @@ def _flatten(messages: Any) -> list[str]:
 
 def display_values(definition: FormDefinition | None, data: Mapping[str, Any], lang: str = "zh") -> list[tuple[str, Any]]:
     """(label, value) pairs of the earlier data the form shows read-only."""
+    return [(label, value) for label, value, _ in display_items(definition, data, lang)]
+
+
+def display_items(definition: FormDefinition | None, data: Mapping[str, Any],
+                  lang: str = "zh") -> list[tuple[str, Any, str]]:
+    """(label, value, how it reads) of the earlier data the form shows read-only (SHOWN_TYPES)."""
     if definition is None:
         return []
     shown = []
     for item in definition.show:
         label = item.get("label") or {}
-        shown.append((label.get(lang) or label.get("zh") or item["name"], data.get(item["name"])))
+        value = data.get(item["name"])
+        for choice in item.get("choices") or []:  # a stored value shown by its label, e.g. grant -> 准予许可
+            if choice.get("value") == value:
+                value = (choice.get("label") or {}).get(lang) or (choice.get("label") or {}).get("zh") or value
+        shown.append((label.get(lang) or label.get("zh") or item["name"], value, item.get("type") or "text"))
     return shown
+
+
+ACTS = ("decision", "opinion")  # what each person decides and says at a step
+
+
+def prefill(definition: FormDefinition, data: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
+    """What a step's form shows before anyone types: the case data and, for a step reopened by 退回 or
+    撤回, its own earlier submission; never a decision or opinion, which each person and round makes
+    afresh (a second 受理审查 must not arrive with the first one's 补正 already chosen)."""
+    values = {**data, **previous}
+    for f in definition.fields:
+        if f.type in ACTS:
+            values.pop(f.name, None)
+    return values
 
 
 def opinion_field(definition: FormDefinition) -> str | None:

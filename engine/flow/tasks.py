@@ -79,6 +79,16 @@ def list_open(session: Session, username: str | None = None, limit: int = 500) -
     return list(session.scalars(query.order_by(HumanTask.created_at, HumanTask.id).limit(limit)))
 
 
+def works_as(session: Session, row: HumanTask, actor: str | None, now: datetime) -> tuple[bool, str | None]:
+    """Whether `actor` may work the open task, and on whose behalf when only as an authorised deputy."""
+    if row.status != OPEN or not actor:
+        return False, None
+    if may_work(session, row, actor):
+        return True, None
+    principal = access.acting_for(session, row, actor, now, may_work)
+    return principal is not None, principal
+
+
 def _open_row(session: Session, task_id: str, actor: str | None) -> HumanTask:
     return _open_row_for(session, task_id, actor, None)[0]
 

@@ -134,8 +134,8 @@ def _header(boxes: list[Box]) -> str:
 
 def _group(ident: str, state: str | None, name: str, body: str, kind: str) -> str:
     css = f"bpmn-{kind}" + (f" state-{state}" if state else "")
-    return (f'<g class={quoteattr(css)} data-element-id={quoteattr(ident)}><title>{escape(name or ident)}</title>'
-            f"{body}</g>")
+    title = f"<title>{escape(name)}</title>" if name else ""  # an unnamed element gets no tooltip, not its id
+    return f"<g class={quoteattr(css)} data-element-id={quoteattr(ident)}>{title}{body}</g>"
 
 
 def _shape(kind: str, el: etree._Element, box: Box, label_box: Box | None, name: str, ident: str,

@@ -58,14 +58,15 @@ class Person:
 def people() -> list[Person]:
     """Every demo person: a leader, a division head and a clerk per department, plus the specialists."""
     found = [
-        Person("mayor_wang", "王建国 (市长)", "city", ("city_leader",)),
-        Person("vmayor_li", "李明 (副市长)", "city", ("city_leader",)),
-        Person("vmayor_zhao", "赵敏 (副市长)", "city", ("city_leader",)),
+        Person("mayor_wang", "王建国 (市长)", "city", ("city_leader", "doc_signer")),
+        Person("vmayor_li", "李明 (副市长)", "city", ("city_leader", "doc_signer")),
+        Person("vmayor_zhao", "赵敏 (副市长)", "city", ("city_leader", "doc_signer")),
     ]
     for code in BUREAUS:
         lead, head, clerk = _SURNAMES[code]
         found += [
-            Person(f"{code}_leader", f"{lead}局长 ({_name(code)})", code, (f"{code}_leader",), "mayor_wang"),
+            Person(f"{code}_leader", f"{lead}局长 ({_name(code)})", code,
+                   (f"{code}_leader", *(("doc_signer",) if code == "szfb" else ())), "mayor_wang"),
             Person(f"{code}_head", f"{head}科长 ({_name(code)})", code, (f"{code}_head",), f"{code}_leader"),
             Person(f"{code}_clerk", f"{clerk}经办 ({_name(code)})", code, (f"{code}_clerk",), f"{code}_head"),
         ]
@@ -96,6 +97,8 @@ def seed_org(session: Session, password: str | None = None) -> list[Person]:
             user = directory.create_user(session, person.username, password=password, groups=person.groups,
                                          department=person.department, display_name=person.display_name,
                                          email=f"{person.username}@gov.example")
+        for code in person.groups:  # a group added to the demo later reaches existing installations too
+            directory.add_to_group(session, user, code)
     _link_department_groups(session)
     for person in everyone:
         if person.supervisor:
@@ -106,12 +109,27 @@ def seed_org(session: Session, password: str | None = None) -> list[Person]:
     return everyone
 
 
+# What people call the groups (pages show these, never the codes).
+GROUP_NAMES = {"city_leader": "市领导", "doc_signer": "签发领导", "szfb_checker": "市政府办公室核稿", "mailbox_clerk": "市长信箱受理",
+               "zwfw_window": "政务服务中心综合受理窗口", "supervisor": "电子监察", "designer": "流程设计",
+               "admin": "系统管理员", "clerk": "经办人", "dept_head": "部门负责人", "office": "办公室"}
+ROLE_NAMES = {"leader": "领导", "head": "负责人", "clerk": "经办人"}
+# The specialists' groups work for a department too (a clock of their step counts for it).
+GROUP_DEPARTMENTS = {"szfb_checker": "szfb", "mailbox_clerk": "xfj", "zwfw_window": "zwfw"}
+
+
 def _link_department_groups(session: Session) -> None:
-    """Groups named `<dept>_leader|_head|_clerk` belong to that department (clocks and reports group by it)."""
-    for group in session.scalars(select(Group).where(Group.department_id.is_(None))):
+    """Groups named `<dept>_leader|_head|_clerk` belong to that department (clocks and reports group by it);
+    every group without a name of its own gets the one people use."""
+    for group in session.scalars(select(Group)):
         dept_code, _, role = group.code.rpartition("_")
-        if role in ("leader", "head", "clerk") and dept_code:
-            dept = session.scalar(select(Department).where(Department.code == dept_code))
-            if dept is not None:
-                group.department_id = dept.id
+        if group.code in GROUP_DEPARTMENTS:
+            dept_code, role = GROUP_DEPARTMENTS[group.code], ""
+        dept = (session.scalar(select(Department).where(Department.code == dept_code))
+                if (role in ROLE_NAMES or not role) and dept_code else None)
+        if dept is not None and group.department_id is None:
+            group.department_id = dept.id
+        if group.name in ("", group.code):
+            named = GROUP_NAMES.get(group.code) or (f"{dept.name}{ROLE_NAMES[role]}" if dept is not None else None)
+            group.name = named or group.name
 

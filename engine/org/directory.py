@@ -151,3 +151,28 @@ def group_members(session: Session, code: str) -> list[User]:
     return list(session.scalars(select(User).join(Membership, Membership.user_id == User.id)
                                 .join(Group, Group.id == Membership.group_id).where(Group.code == code)
                                 .order_by(User.username)))
+
+
+HEAD_GROUPS = ("{}_head", "{}_leader")  # a department's head (负责人), else its leader
+
+
+def department_heads(session: Session, code: str | None) -> list[User]:
+    """Who answers for a department's step that nobody holds: the active members of its head group,
+    else of its leader group (none for an unknown department)."""
+    for pattern in HEAD_GROUPS if code else ():
+        members = [u for u in group_members(session, pattern.format(code)) if u.active]
+        if members:
+            return members
+    return []
+
+
+def names_of(session: Session, usernames: set[str], departments: set[str]) -> dict[str, str]:
+    """Display names of people and names of departments, for texts people read (one query each)."""
+    found: dict[str, str] = {}
+    if usernames:
+        found.update((u, n or u) for u, n in session.execute(
+            select(User.username, User.display_name).where(User.username.in_(sorted(usernames)))))
+    if departments:
+        found.update({f"dept:{c}": n for c, n in session.execute(
+            select(Department.code, Department.name).where(Department.code.in_(sorted(departments))))})
+    return found

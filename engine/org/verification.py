@@ -41,7 +41,8 @@ def check_mobile(phone: str | None, field: str = "phone") -> str:
     """A mainland mobile number, spaces and dashes ignored."""
     digits = re.sub(r"[\s-]", "", phone or "")
     if not MOBILE.match(digits):
-        raise InvalidInput("enter an 11-digit mainland mobile number, e.g. 13800138000", field=field)
+        raise InvalidInput("请填写 11 位大陆手机号码，例如 13800138000 / enter an 11-digit mainland mobile number, "
+                           "e.g. 13800138000", field=field)
     return digits
 
 
@@ -63,12 +64,14 @@ def send_code(session: Session, now: datetime, phone: str, purpose: str) -> OneT
         OneTimeCode.purpose == purpose, OneTimeCode.target == target))
     if last is not None and stamp - last < RESEND_AFTER:
         wait = int((RESEND_AFTER - (stamp - last)).total_seconds()) + 1
-        raise Conflict(f"a code was sent to this number just now; ask again in {wait} seconds")
+        raise Conflict(f"刚刚已向该号码发送过验证码，请 {wait} 秒后再获取 / a code was sent to this number just now; "
+                       f"ask again in {wait} seconds")
     day_start = to_db(datetime.combine(as_utc(now).astimezone(CHINA_TZ).date(), datetime.min.time(), CHINA_TZ))
     today = session.scalar(select(func.count()).select_from(OneTimeCode).where(
         OneTimeCode.purpose == purpose, OneTimeCode.target == target, OneTimeCode.created_at >= day_start)) or 0
     if today >= PER_DAY:
-        raise Conflict("too many codes were sent to this number today; try again tomorrow")
+        raise Conflict("该号码今天获取验证码的次数已达上限，请明天再试 / too many codes were sent to this number today; "
+                       "try again tomorrow")
     code = f"{secrets.randbelow(10**6):06d}"
     row = OneTimeCode(purpose=purpose, target=target, code_hash=_hash(code, secrets.token_hex(8)),
                       created_at=stamp, expires_at=stamp + CODE_TTL)
@@ -87,12 +90,13 @@ def verify_code(session: Session, now: datetime, phone: str, purpose: str, code:
         .order_by(OneTimeCode.id.desc()).limit(1))
     stamp = _stamp(now)
     if row is None or row.expires_at <= stamp or row.attempts >= MAX_CODE_TRIES:
-        raise InvalidInput("the code has expired or was used up; ask for a new one", field="code")
+        raise InvalidInput("验证码已过期或已使用，请重新获取 / the code has expired or was used up; ask for a new one",
+                           field="code")
     salt, _ = row.code_hash.split("$", 1)
     if not hmac.compare_digest(_hash((code or "").strip(), salt), row.code_hash):
         row.attempts += 1
         session.flush()
-        raise InvalidInput("the code is wrong", field="code")
+        raise InvalidInput("验证码错误 / the code is wrong", field="code")
     row.used_at = stamp
     session.flush()
 
@@ -106,7 +110,8 @@ def check_throttle(session: Session, now: datetime, keys: Iterable[str], limit: 
             FailedAttempt.key == key, FailedAttempt.at > since)) or 0
         if count >= limit:
             minutes = int(window.total_seconds() // 60)
-            raise Throttled(f"too many wrong attempts; wait {minutes} minutes and try again", minutes)
+            raise Throttled(f"错误次数过多，请 {minutes} 分钟后再试 / too many wrong attempts; wait {minutes} minutes "
+                            "and try again", minutes)
 
 
 def record_failure(session: Session, now: datetime, keys: Iterable[str]) -> None:
@@ -149,7 +154,8 @@ def guarded_match(session: Session, now: datetime, keys: list[str], limit: int, 
 def check_rating(rating: Any) -> int:
     """A citizen's rating of the service: a whole number from 1 to 5."""
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput("rate from 1 (very unsatisfied) to 5 (very satisfied)", field="rating")
+        raise InvalidInput("评分应为 1（很不满意）到 5（很满意） / rate from 1 (very unsatisfied) to 5 (very satisfied)",
+                           field="rating")
     return rating
 
 
@@ -158,5 +164,6 @@ def check_comment(comment: str | None) -> str:
     """A citizen's comment on a rating: refused when over-long rather than silently cut."""
     text = (comment or "").strip()
     if len(text) > MAX_COMMENT:
-        raise InvalidInput(f"the comment is longer than {MAX_COMMENT} characters ({len(text)})", field="comment")
+        raise InvalidInput(f"评价内容最多 {MAX_COMMENT} 个字（现有 {len(text)} 个） / the comment is longer than "
+                           f"{MAX_COMMENT} characters ({len(text)})", field="comment")
     return text

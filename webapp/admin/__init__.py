@@ -28,12 +28,12 @@ def page_count(total: int, per_page: int = PER_PAGE) -> int:
     return max(1, -(-total // per_page))
 
 
-def parse_day(value: str | None, field: str) -> date:
-    """A YYYY-MM-DD form value, refused with the field's name when it is anything else."""
+def parse_day(value: str | None, field: str, label: str = "日期") -> date:
+    """A YYYY-MM-DD form value, refused naming the field (its label, as the form shows it) otherwise."""
     try:
         return date.fromisoformat((value or "").strip())
     except ValueError:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD / a date is YYYY-MM-DD", field=field) from None
+        raise InvalidInput(f"「{label}」的格式应为 YYYY-MM-DD / {field}: a date is YYYY-MM-DD", field=field) from None
 
 
 def departments() -> list[tuple[str, str]]:

@@ -58,7 +58,7 @@ def calendar() -> Any:
     checked = request.args.get("check")
     if checked:
         try:
-            day = parse_day(checked, "check")
+            day = parse_day(checked, "check", "查询日期")
             context["checked"] = (day, workdays.calendar_for(ctx.session()).is_workday(day))
         except InvalidInput as exc:
             flash(str(exc), "error")
@@ -69,7 +69,7 @@ def calendar() -> Any:
 def override_day() -> Any:
     form = request.form
     try:
-        day = parse_day(form.get("day"), "day")
+        day = parse_day(form.get("day"), "day", "日期")
         if not FIRST_YEAR <= day.year <= LAST_YEAR:
             raise InvalidInput(f"日期须在 {FIRST_YEAR}–{LAST_YEAR} 年之间 / a day between {FIRST_YEAR} and "
                                f"{LAST_YEAR}", field="day")

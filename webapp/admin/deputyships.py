@@ -32,7 +32,7 @@ def deputies_page() -> Any:
 def grant_deputy() -> Any:
     form = request.form
     try:
-        start, end = parse_day(form.get("starts_on"), "starts_on"), parse_day(form.get("ends_on"), "ends_on")
+        start, end = parse_day(form.get("starts_on"), "starts_on", "开始日期"), parse_day(form.get("ends_on"), "ends_on", "结束日期")
         deputies.grant(ctx.session(), ctx.actor(), ctx.now(), form.get("principal", "").strip(),
                        form.get("deputy", "").strip(), datetime.combine(start, time(), CHINA_TZ),
                        datetime.combine(end + timedelta(days=1), time(), CHINA_TZ), form.get("reason", ""))

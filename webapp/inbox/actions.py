@@ -33,8 +33,7 @@ def operation(done_message: str) -> Callable[[Action], Callable[..., Any]]:
                 goto = func(**kwargs)
             except (InvalidInput, Conflict) as exc:
                 ctx.rollback()
-                field = getattr(exc, "field", None)
-                flash((f"{field}: " if field else "") + str(exc), "error")
+                flash(str(exc), "error")
                 return redirect(target or url_for("inbox.index"))
             ctx.commit()
             flash(done_message, "success")
@@ -142,7 +141,7 @@ def request_extension(task_id: str) -> str | None:
 @operation("计时已暂停 / clock paused")
 def pause(task_id: str) -> str | None:
     _visible_task(task_id)
-    if not tasks.may_work(ctx.session(), tasks.get(ctx.session(), task_id), ctx.actor()):
+    if not tasks.works_as(ctx.session(), tasks.get(ctx.session(), task_id), ctx.actor(), ctx.now())[0]:
         abort(403)
     lifecycle.pause_clock(ctx.session(), ctx.actor(), ctx.now(), _clock_of(task_id), _form("reason"), _form("note"))
     return None
@@ -151,7 +150,7 @@ def pause(task_id: str) -> str | None:
 @bp.post("/tasks/<task_id>/resume")
 @operation("计时已恢复 / clock resumed")
 def resume(task_id: str) -> str | None:
-    if not tasks.may_work(ctx.session(), tasks.get(ctx.session(), task_id), ctx.actor()):
+    if not tasks.works_as(ctx.session(), tasks.get(ctx.session(), task_id), ctx.actor(), ctx.now())[0]:
         abort(403)
     lifecycle.resume_clock(ctx.session(), ctx.actor(), ctx.now(), _clock_of(task_id))
     return None
@@ -207,7 +206,7 @@ def download(attachment_id: int) -> Response:
 @operation("附件已上传 / uploaded")
 def upload(task_id: str) -> str | None:
     row = _visible_task(task_id)
-    if not tasks.may_work(ctx.session(), row, ctx.actor()):
+    if not tasks.works_as(ctx.session(), row, ctx.actor(), ctx.now())[0]:
         abort(403)
     files = [f for f in request.files.getlist("file") if f and f.filename]
     if not files:

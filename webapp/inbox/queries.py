@@ -13,6 +13,7 @@ from engine.clocks.models import Clock
 from engine.core.clock import CHINA_TZ, to_db
 from engine.flow import instances, tasks
 from engine.flow.models import CarbonCopy, HumanTask, Instance, ProcessVersion
+from engine.org import deputies
 from engine.org.directory import group_codes, is_admin
 from engine.org.models import Department, User
 
@@ -131,23 +132,50 @@ def _page(session: Session, query: Select, f: InboxFilter) -> Page:
     return Page(rows, total, max(f.page, 1), f.limit())
 
 
-def todo(session: Session, username: str, f: InboxFilter | None = None) -> Page:
-    """待办: open tasks of running cases the user may work (admins see every open task)."""
+def _workable(session: Session, username: str, principals: list[str]) -> Any:
+    """Open tasks the user may work: their own, and those of the people they act for as a deputy now."""
+    own = tasks.visible_filter(username, group_codes(session, username))
+    if not principals:
+        return own
+    return or_(own, *(tasks.visible_filter(p, group_codes(session, p)) for p in principals))
+
+
+def todo(session: Session, username: str, f: InboxFilter | None = None, now: datetime | None = None) -> Page:
+    """待办: open tasks of running cases the user may work, as themselves or as an authorised deputy
+    (admins see every open task); a deputy's rows say for whom."""
     f = f or InboxFilter()
     due, level = _task_columns()
     query = _base_tasks(due, level, bool(f.department)).where(HumanTask.status == "open",
                                                               Instance.status == instances.RUNNING)
+    principals = deputies.principals(session, username, now) if now is not None else []
     if not is_admin(session, username):
-        query = query.where(tasks.visible_filter(username, group_codes(session, username)))
-    return _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.created_at), f)
+        query = query.where(_workable(session, username, principals))
+    page = _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.created_at), f)
+    if principals and page.rows:
+        _mark_deputised(session, username, principals, page.rows)
+    return page
 
 
-def todo_count(session: Session, username: str) -> int:
+def _mark_deputised(session: Session, username: str, principals: list[str], rows: list[dict[str, Any]]) -> None:
+    """`on_behalf_of` on the rows the user sees only as someone's deputy."""
+    ids = [row["task_id"] for row in rows]
+    mine = set(session.scalars(select(HumanTask.id).where(HumanTask.id.in_(ids), tasks.visible_filter(
+        username, group_codes(session, username)))))
+    for principal in principals:
+        theirs = set(session.scalars(select(HumanTask.id).where(HumanTask.id.in_(ids), tasks.visible_filter(
+            principal, group_codes(session, principal)))))
+        for row in rows:
+            if row["task_id"] in theirs - mine:
+                row.setdefault("on_behalf_of", principal)
+
+
+def todo_count(session: Session, username: str, now: datetime | None = None) -> int:
     """The 待办 number without computing due dates or sorting: only the visibility test counts."""
     query = select(func.count()).select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
         HumanTask.status == "open", Instance.status == instances.RUNNING)
     if not is_admin(session, username):
-        query = query.where(tasks.visible_filter(username, group_codes(session, username)))
+        principals = deputies.principals(session, username, now) if now is not None else []
+        query = query.where(_workable(session, username, principals))
     return session.scalar(query) or 0
 
 
@@ -208,7 +236,8 @@ def copies(session: Session, username: str, f: InboxFilter | None = None) -> Pag
     return _page(session, query, f)
 
 
-def counts(session: Session, username: str, todo_total: int | None = None) -> dict[str, int]:
+def counts(session: Session, username: str, todo_total: int | None = None,
+           now: datetime | None = None) -> dict[str, int]:
     """The numbers shown on every tab (the 待办 list passes the total it has already counted)."""
     unread = and_(CarbonCopy.recipient == username, CarbonCopy.read_at.is_(None))
     done = select(func.count()).select_from(HumanTask).where(HumanTask.completed_by == username,
@@ -216,7 +245,7 @@ def counts(session: Session, username: str, todo_total: int | None = None) -> di
     copies_unread = select(func.count()).select_from(CarbonCopy).where(unread).scalar_subquery()
     started = select(func.count()).select_from(Instance).where(Instance.started_by == username).scalar_subquery()
     row = session.execute(select(done, copies_unread, started)).one()  # one round trip for three numbers
-    return {"todo": todo_count(session, username) if todo_total is None else todo_total,
+    return {"todo": todo_count(session, username, now) if todo_total is None else todo_total,
             "done": int(row[0] or 0), "copies_unread": int(row[1] or 0), "started": int(row[2] or 0)}
 
 

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from engine.core import audit
 from engine.core.errors import Conflict, InvalidInput
-from engine.flow import access, attachments, forms, instances, task_actions, tasks
+from engine.flow import access, attachments, form_refs, forms, instances, task_actions, tasks
 from engine.flow.models import HumanTask
 from engine.gov import case_view
 from webapp import web_context as ctx
@@ -50,10 +50,12 @@ def index() -> Any:
     f = _filter(request.args, "created" if tab in ("done", "started") else "due")
     if tab in ("done", "started") and "sort" not in request.args:
         f.descending = True
-    page = {"todo": queries.todo, "done": queries.done, "copies": queries.copies,
-            "started": queries.started}[tab](session, user, f)
+    if tab == "todo":
+        page = queries.todo(session, user, f, ctx.now())
+    else:
+        page = {"done": queries.done, "copies": queries.copies, "started": queries.started}[tab](session, user, f)
     unfiltered = tab == "todo" and f == queries.InboxFilter(sort=f.sort, descending=f.descending, page=f.page)
-    counts = queries.counts(session, user, page.total if unfiltered else None)
+    counts = queries.counts(session, user, page.total if unfiltered else None, ctx.now())
     return render_template("inbox/list.html", tab=tab, page=page, f=f, counts=counts,
                            processes=queries.processes(session), args=request.args,
                            show_mailbox=mailbox_queries.handles_letters(session, user))
@@ -79,12 +81,14 @@ def task_context(row: HumanTask, errors: dict[str, list[str]] | None = None,
     definition = forms.find_form(FORMS_DIR, row.form_key) if row.form_key else None
     data = instances.current_data(session, inst, now) if inst.status == instances.RUNNING else {}
     previous = (row.properties or {}).get("previous_submission") or {}
-    may_work = row.status == "open" and tasks.may_work(session, row, user)
+    may_work, on_behalf_of = tasks.works_as(session, row, user, now)
     targets = task_actions.send_back_targets(session, now, row.id) if may_work else []
+    if values is None:
+        values = forms.prefill(definition, data, previous) if definition is not None else {}
     return {
-        "row": row, "inst": inst, "definition": definition, "data": data,
-        "values": values if values is not None else {**data, **previous},
-        "shown": forms.display_values(definition, data) if definition is not None else [],
+        "row": row, "inst": inst, "definition": definition, "data": data, "values": values,
+        "on_behalf_of": on_behalf_of,
+        "shown": forms.display_items(definition, data, ctx.lang()),
         "errors": errors or {}, "may_work": may_work, "targets": targets,
         "opinions": [e for e in audit.trail(session, inst.id) if e.opinion],
         "files": attachments.of_instance(session, inst.id),
@@ -121,6 +125,7 @@ def _store_files(row: HumanTask, definition: Any, raw: dict[str, Any]) -> None:
                                                 accept=getattr(field, "accept", None) or None)
                               for f in request.files.getlist(field.name) if f and f.filename)]
         kept = [int(v) for v in request.form.getlist(field.name + "_keep") if v.isdigit()]
+        raw.pop(field.name + "_keep", None)  # the files an earlier round attached and the user kept
         if ids or kept:
             raw[field.name] = kept + ids
 
@@ -134,6 +139,7 @@ def complete(task_id: str) -> Any:
         if definition is not None:
             _store_files(row, definition, raw)
             data = forms.validate_submission(definition, raw, ctx.lang())
+            form_refs.check_references(ctx.session(), definition, data, ctx.lang())
             opinion_name = forms.opinion_field(definition)
             opinion = str(data.get(opinion_name) or "") if opinion_name else ""
         else:
@@ -141,8 +147,8 @@ def complete(task_id: str) -> Any:
         tasks.complete(ctx.session(), ctx.actor(), ctx.now(), task_id, data, opinion or None)
     except InvalidInput as exc:
         ctx.rollback()
-        errors = getattr(exc, "errors", None) or {exc.field or "_": [str(exc)]}
-        return render_template("inbox/task.html", **task_context(_visible_task(task_id), errors, raw)), 400
+        return render_template("inbox/task.html", **task_context(_visible_task(task_id), _by_field(definition, exc),
+                                                                  raw)), 400
     except Conflict as exc:  # done by someone else meanwhile, claimed first, case ended
         ctx.rollback()
         return render_template("inbox/task.html", **task_context(_visible_task(task_id), {"_": [str(exc)]},
@@ -150,3 +156,13 @@ def complete(task_id: str) -> Any:
     ctx.commit()
     flash(f"「{row.name}」已办理 / done", "success")
     return redirect(url_for("inbox.index"))
+
+
+def _by_field(definition: Any, exc: InvalidInput) -> dict[str, list[str]]:
+    """Errors beside the fields they name; one naming no field of the form is shown above it, never lost."""
+    errors = getattr(exc, "errors", None) or {exc.field or "_": [str(exc)]}
+    names = {f.name for f in getattr(definition, "fields", [])}
+    placed: dict[str, list[str]] = {}
+    for name, messages in errors.items():
+        placed.setdefault(name if name in names else "_", []).extend(messages)
+    return placed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
@@ -11,6 +12,7 @@ from engine.core.errors import EngineError, NotFound
 from engine.flow import access, attachments, instances, tasks
 from engine.gov import case_view, duban
 from engine.intake import diagram
+from webapp import labels
 from webapp import web_context as ctx
 from webapp.admin import parse_day
 from webapp.inbox.actions import operation
@@ -18,10 +20,27 @@ from webapp.inbox.actions import operation
 bp = Blueprint("instances", __name__, url_prefix="/instances")
 
 
+_CODE_IN_BRACKETS = re.compile(r"\s*[(（]\s*[A-Za-z][\w.-]*\s*[)）]\s*$")
+_CODE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def shown_names(xml: bytes, process_id: str) -> dict[str, str]:
+    """What people read on the drawing: a lane named 综合受理窗口（zwfw_window）loses the code in brackets,
+    a lane named by a bare group code shows the group's name."""
+    shown = {}
+    for ident, name in diagram.element_names(xml, process_id).items():
+        if _CODE_IN_BRACKETS.search(name):
+            shown[ident] = _CODE_IN_BRACKETS.sub("", name)
+        elif _CODE.match(name):
+            shown[ident] = labels.group(name)
+    return shown
+
+
 def diagram_svg(inst: Any, states: dict[str, str]) -> str | None:
     """The process drawn from its diagram data, or None (the page says why) when the file has none."""
+    xml = inst.process_version.file.content
     try:
-        return diagram.render_svg(inst.process_version.file.content, inst.process_id, states=states)
+        return diagram.render_svg(xml, inst.process_id, states=states, labels=shown_names(xml, inst.process_id))
     except EngineError:
         return None
 
@@ -61,6 +80,6 @@ def set_deadline(instance_id: int, clock_id: int) -> str:
         abort(404)
     if clock.instance_id != inst.id or not access.may_view(session, user, inst, now):
         abort(404)
-    duban.set_deadline(session, user or "", now, clock.id, parse_day(request.form.get("due_date"), "due_date"),
+    duban.set_deadline(session, user or "", now, clock.id, parse_day(request.form.get("due_date"), "due_date", "新截止日期"),
                        request.form.get("reason") or "")
     return url_for("instances.show", instance_id=inst.id) + "#clocks"

@@ -23,7 +23,7 @@ def index() -> Any:
 def throttled(exc: Throttled) -> Any:
     """Too many wrong codes, passwords or ID numbers: 429, and how long to wait."""
     ctx.rollback()
-    text = f"错误次数过多，请 {exc.minutes} 分钟后再试 / {exc}"
+    text = str(exc)  # 错误次数过多，请 N 分钟后再试, in both languages
     return render_template("portal/refused.html", status=429, message=text), 429
 
 

@@ -3,6 +3,7 @@ the caller's address and the uploaded files."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -39,6 +40,7 @@ HINTS = {
     "comment": "最多 500 个字",
     "file": "文件不符合要求",
 }
+CJK = re.compile(r"[\u4e00-\u9fff]")
 # Finer Chinese reasons picked by a phrase of the engine's English message.
 SPECIFIC = [
     ("file", "are not accepted", "文件类型不被接受，请上传 PDF、OFD、Word（.docx）、Excel（.xlsx）、JPG 或 PNG 文件"),
@@ -59,6 +61,9 @@ def message(field: str | None, english: str) -> str:
     """「中文字段名」中文说明 / field: the engine's English reason."""
     if not field:
         return english
+    if " / " in english and CJK.search(english.split(" / ")[0]):  # the engine said it in Chinese already
+        label = f"「{LABELS.get(field, field)}」"
+        return english if english.startswith(label) else label + english
     hint = next((zh for f, phrase, zh in SPECIFIC if f == field and phrase in english), HINTS.get(field, "有误"))
     return f"「{LABELS.get(field, field)}」{hint} / {field}: {english}"
 

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Response
 
 from engine.core.clock import CHINA_TZ, as_utc
+from webapp import labels
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,7 +77,7 @@ def clock_columns(lang: str) -> list[Column]:
 
 def warning_columns(lang: str) -> list[Column]:
     return clock_columns(lang) + [
-        Column("通知对象", "notified", lambda r: "、".join(r["notified"])),
+        Column("通知对象", "notified", lambda r: "、".join(labels.person(name) for name in r["notified"])),
         Column("通知时间", "notified at", lambda r: r["notified_at"]),
         Column("最近催办人", "last urged by", lambda r: r["urged_by"]),
         Column("最近催办时间", "last urged at", lambda r: r["urged_at"]),

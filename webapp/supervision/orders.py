@@ -140,8 +140,7 @@ def _operate(order_id: int, action: Any, done: str) -> Any:
         action()
     except (InvalidInput, Conflict) as exc:
         ctx.rollback()
-        field = getattr(exc, "field", None)
-        flash((f"{field}: " if field else "") + str(exc), "error")
+        flash(str(exc), "error")
     else:
         ctx.commit()
         flash(done, "success")

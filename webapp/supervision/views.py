@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from engine.clocks import schedule as sched
 from engine.core.errors import Conflict, Forbidden, InvalidInput
 from engine.gov import supervision
+from webapp import labels
 from webapp import web_context as ctx
 from webapp.supervision import bp, charts, export, params, queries, reports
 
@@ -72,7 +73,8 @@ def urge(clock_id: int) -> Any:
         flash(str(exc), "error")
     else:
         ctx.commit()
-        flash(f"已催办 / urged: {'、'.join(people)}", "success")
+        named = "、".join(labels.person(p) for p in people)
+        flash(f"已催办：{named} / urged: {named}", "success")
     return redirect(_back(url_for("supervision.warnings")))
 
 

@@ -94,7 +94,7 @@ def test_attachments_upload_download_and_hostile_files(app: Flask, as_user: Any)
     hostile = client.post(f"/inbox/tasks/{review}/attachments",
                           data={"file": (BytesIO(b"<script>alert(1)</script>"), "x.pdf")},
                           content_type="multipart/form-data", follow_redirects=True)
-    assert "does not contain what its name says" in hostile.get_data(as_text=True)
+    assert "的内容与扩展名 .pdf 不符，已拒收" in hostile.get_data(as_text=True)
     with app.app_context():
         from engine.flow import attachments
         [row] = attachments.of_instance(db.session(), inst)

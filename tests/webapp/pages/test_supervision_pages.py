@@ -186,7 +186,7 @@ def test_warning_lists_show_who_was_told_and_when_newest_first(as_user: Any, wor
     assert _rows(client, "/supervision/warnings?level=yellow") == [str(world.yellow)]
     text = client.get("/supervision/warnings").get_data(as_text=True)
     told = re.search(r'<td class="notified">(.*?)</td>', _tr(text, world.late_case_clock), re.S)
-    assert told and "clerk、fgw_leader" in told.group(1) and "2026-11-02 09:00" in told.group(1)
+    assert told and "许经办、冯局长 (发展和改革委员会)" in told.group(1) and "2026-11-02 09:00" in told.group(1)
     assert _rows(client, "/supervision/warnings?department=szfb") == [str(world.red)]
     rows = _csv(client, "/supervision/warnings?level=yellow&format=csv")
     assert [r["标题"] for r in rows] == ["即将到期的请假"] and rows[0]["通知对象"] == "li"
@@ -203,7 +203,7 @@ def test_urging_from_a_warning_reaches_the_holder_once_an_hour(app: Flask, as_us
                         follow_redirects=True)
     assert "一小时内已催办过" in again.get_data(as_text=True)
     case = client.post(f"/supervision/clocks/{world.late_case_clock}/urge", follow_redirects=True)
-    assert "已催办 / urged: clerk" in case.get_data(as_text=True)
+    assert "已催办：许经办" in case.get_data(as_text=True)
     with app.app_context():
         s = db.session()
         assert [n.body for n in notify.list_inapp(s, "li") if n.kind == "urge"] == ["请今日审批"]
@@ -388,7 +388,7 @@ def test_the_demo_cases_appear_with_their_warnings(app: Flask, as_user: Any) -> 
     red = client.get("/supervision/warnings").get_data(as_text=True)
     assert "学校周边交通拥堵" in red and "张三病假两天（超期未批）" in red and "关于开展安全生产大检查的通知" in red
     yellow = client.get("/supervision/warnings?level=yellow").get_data(as_text=True)
-    assert "张三事假一天（即将超期）" in yellow and "lisi" in yellow
+    assert "张三事假一天（即将超期）" in yellow and "李四 (部门负责人)" in yellow  # the person, not the login
     live = _csv(client, "/supervision/?process=licence_joint&format=csv")
     assert live and {r["流程"] for r in live} == {"联合审批（并联审批）"}
     assert client.get("/supervision/reports").status_code == 200
