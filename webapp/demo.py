@@ -60,10 +60,10 @@ def _leave_cases(session: Session, now: datetime) -> list[str]:
     """Waiting, warned, overdue, approved, refused, rejected and sent-back cases of the leave process."""
     waiting = _submit(session, now, "张三请假三天（探亲）", 3, "探亲")
     late = _submit(session, now - timedelta(days=14), "张三病假两天（超期未批）", 2, "病假")
-    near = _submit(session, now - timedelta(days=9), "张三事假一天（即将超期）", 1, "办理证件")
-    for instance_id, started in ((late, now - timedelta(days=14)), (near, now - timedelta(days=9))):
+    near = _submit(session, now - timedelta(days=6), "张三事假一天（即将超期）", 1, "办理证件")
+    for instance_id, started in ((late, now - timedelta(days=14)), (near, now - timedelta(days=6))):
         [row] = tasks.open_for_instance(session, instance_id)
-        clock = lifecycle.start_clock(session, None, started, "countersign_reply", instance_id=instance_id,
+        clock = lifecycle.start_clock(session, None, started, "leave_approval", instance_id=instance_id,
                                       task_id=row.id, element_id=row.element_id, responsible="lisi",
                                       department_code="szfb")
         lifecycle.check_clock(session, now, clock.id)

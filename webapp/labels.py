@@ -188,3 +188,13 @@ def in_language(text: Any) -> str:
         if _CJK.search(before) and not _CJK.search(words[between.end():]):
             return words[between.end():].strip() if ctx.lang() == "en" else before.strip()
     return words
+
+
+def party(value: Any) -> str:
+    """One signer of a countersign, whatever it runs over: a department, a person or a group."""
+    code = str(value)
+    if "govflow_units" not in g:
+        unit(code)
+    if code in g.govflow_units:
+        return g.govflow_units[code]
+    return person(code) if _known(code) else group(code)

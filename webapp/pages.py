@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, g
@@ -29,6 +29,17 @@ def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return as_utc(value).astimezone(CHINA_TZ).strftime(fmt)
+
+
+def deadline(value: datetime | None) -> str:
+    """A due moment as people count it: a limit ending at midnight is shown by its last day (the 13th,
+    not the 14th 00:00), as the CLI, the notices and the reports say it; any other moment with its time."""
+    if value is None:
+        return "—"
+    local = as_utc(value).astimezone(CHINA_TZ)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return (local - timedelta(microseconds=1)).strftime("%Y-%m-%d")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 def _pickers() -> dict[str, list[tuple[str, str]]]:
@@ -80,7 +91,8 @@ class _LazyPickers(dict):  # type: ignore[type-arg]
 def init_app(app: Flask, protect: Any) -> None:
     """`protect(blueprint, predicate)` is the one role check each blueprint gets."""
     app.add_template_filter(localtime, "localtime")
-    for name in ("person", "person_unit", "status", "event", "group", "yes_no", "unit", "shown", "in_language"):
+    app.add_template_filter(deadline, "deadline")
+    for name in ("person", "person_unit", "status", "event", "group", "yes_no", "unit", "shown", "in_language", "party"):
         app.add_template_filter(getattr(labels, name), name)
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,

@@ -25,6 +25,14 @@ def _parallel_parent(wf: Workflow, task_id: str) -> tuple[Any, Any]:
     return task, parent
 
 
+def signers(wf: Workflow, task_id: str) -> list[Any]:
+    """The items the countersign the task belongs to runs over (e.g. its departments), as they are now."""
+    _task, parent = _parallel_parent(wf, task_id)
+    spec = parent.task_spec
+    collection = spec.data_input.get(parent) if spec.data_input is not None else None
+    return list(collection) if isinstance(collection, list) else []
+
+
 def add_parallel_instance(wf: Workflow, task_id: str, item: Any) -> None:
     """加签: one more instance of the countersign the task belongs to, for `item` (e.g. a department)."""
     task, parent = _parallel_parent(wf, task_id)
@@ -52,7 +60,6 @@ def remove_parallel_instance(wf: Workflow, task_id: str) -> None:
     if all(c.internal_data.get(REMOVED) or c.state == TaskState.CANCELLED for c in others):
         raise Conflict("the last signer of a countersign cannot be removed")
     spec = parent.task_spec
-    if spec.output_item is not None and not spec.output_item.exists(task):
-        task.data[spec.output_item.bpmn_id] = None
     task.internal_data[REMOVED] = True
-    complete_task(wf, task_id, {})
+    # The part's output is None: a removed signer neither agrees nor objects (a tally skips None).
+    complete_task(wf, task_id, {spec.output_item.bpmn_id: None} if spec.output_item is not None else {})

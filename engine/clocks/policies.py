@@ -59,6 +59,8 @@ POLICIES: tuple[dict[str, Any], ...] = (
     {"code": "countersign_reply", "name": "会签回复", "unit": WORKING, "limit_days": 7,
      "max_extension_days": 0,
      "legal_basis": "本机关公文处理办法：会签部门应当在7个工作日内回复会签意见（机关内部规定）。"},
+    {"code": "leave_approval", "name": "请假审批", "unit": WORKING, "limit_days": 5, "max_extension_days": 0,
+     "legal_basis": "本机关考勤与休假管理办法：请假申请应当在5个工作日内审批（机关内部规定）。"},
     {"code": DUBAN, "name": "督办事项", "unit": CALENDAR, "limit_days": 0, "max_extension_days": 0,
      "legal_basis": "督办单：办理时限由督办人确定。"},
 )

@@ -16,7 +16,7 @@ from engine.core import audit
 from engine.core.clock import to_db
 from engine.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.core.models import AuditEvent
-from engine.flow import instances, tasks
+from engine.flow import instances, signers, tasks
 from engine.flow.models import CarbonCopy, HumanTask, Instance
 from engine.flow.projections import REOPENED
 from engine.org import directory, notify
@@ -279,16 +279,40 @@ def holders(session: Session, row: HumanTask) -> list[User]:
 def add_signer(session: Session, actor: str, now: datetime, task_id: str, item: str, reason: str) -> list[str]:
     """加签: someone working a countersign step brings in one more signer (e.g. a department)."""
     text = _reason(reason)
-    value = (item or "").strip()
-    if not value:
-        raise InvalidInput("name the signer to add", field="item")
     row, inst = _working(session, actor, now, task_id)
     with instances.operate(session, inst, now) as loaded:
+        value = signers.check(session, countersign.signers(loaded.wf, task_id), item)
         countersign.add_parallel_instance(loaded.wf, task_id, value)
         audit.record(session, "add_signer", actor, now, instance_id=inst.id, task_id=row.id,
                      element_id=row.element_id, opinion=text, detail={"item": value})
         instances.save(session, loaded, now)
     return [t.id for t in tasks.open_for_instance(session, inst.id) if t.element_id == row.element_id]
+
+
+def signer_options(session: Session, now: datetime, task_id: str) -> list[tuple[str, str]]:
+    """加签 picker: who could still join the countersign this task belongs to."""
+    row = tasks.get(session, task_id)
+    loaded = instances.load(session, instances.get(session, row.instance_id), now)
+    try:
+        return signers.options(session, countersign.signers(loaded.wf, task_id))
+    finally:
+        instances.remember(session, loaded.instance, loaded.wf)
+
+
+def may_remove_signer(session: Session, actor: str | None, row: HumanTask) -> bool:
+    """减签 is for whoever added this signer, the case's starter and administrators, while they have not signed."""
+    if not actor or row.status != "open" or (row.properties or {}).get("item") is None:
+        return False
+    inst = instances.get(session, row.instance_id)
+    return actor in (_added_by(session, inst, row), inst.started_by) or directory.is_admin(session, actor)
+
+
+def _added_by(session: Session, inst: Instance, row: HumanTask) -> str | None:
+    item = (row.properties or {}).get("item")
+    return session.scalar(select(AuditEvent.actor).where(
+        AuditEvent.instance_id == inst.id, AuditEvent.action == "add_signer",
+        AuditEvent.element_id == row.element_id).order_by(AuditEvent.id.desc()).limit(1)
+        .where(AuditEvent.detail["item"].as_string() == str(item)))
 
 
 def remove_signer(session: Session, actor: str, now: datetime, task_id: str, reason: str) -> Instance:
@@ -299,11 +323,7 @@ def remove_signer(session: Session, actor: str, now: datetime, task_id: str, rea
     inst = instances.get(session, row.instance_id)
     instances.require_running(inst)
     item = (row.properties or {}).get("item")
-    added_by = session.scalar(select(AuditEvent.actor).where(
-        AuditEvent.instance_id == inst.id, AuditEvent.action == "add_signer",
-        AuditEvent.element_id == row.element_id).order_by(AuditEvent.id.desc()).limit(1)
-        .where(AuditEvent.detail["item"].as_string() == str(item)))
-    if actor not in (added_by, inst.started_by) and not directory.is_admin(session, actor):
+    if actor not in (_added_by(session, inst, row), inst.started_by) and not directory.is_admin(session, actor):
         raise Forbidden("only whoever added this signer, the case's starter or an administrator may remove them")
     if row.status != "open":
         raise Conflict(f"this signer has already {row.status} the step")

@@ -20,6 +20,7 @@ from engine.flow.services import ServiceCall, case_record, register
 from engine.gov.models import Letter
 from engine.org import verification
 from engine.org.directory import find_user, group_codes, is_admin
+from engine.org.models import Department
 
 PROCESS = "mayor_mailbox"
 CATEGORIES = {"consult": "咨询", "suggest": "建议", "complain": "投诉"}
@@ -227,7 +228,8 @@ def _move(call: ServiceCall) -> dict[str, Any]:
 def _collect(call: ServiceCall) -> dict[str, Any]:
     """The departments' replies joined into one draft for the leader's review."""
     parts = [r for r in call.data.get("replies") or [] if isinstance(r, dict)]
-    draft = "\n\n".join(f"【{r.get('dept', '')}】{r.get('reply', '')}" for r in parts)
+    draft = "\n\n".join(f"【{_department_name(call.session, str(r.get('dept', '')))}】{r.get('reply', '')}"
+                        for r in parts)
     cites = sorted({str(r.get("cites")).strip() for r in parts if r.get("cites")})
     return {"reply_draft": draft, "reply_cites": cites}
 
@@ -244,8 +246,10 @@ def _publish(call: ServiceCall) -> dict[str, Any]:
     letter = _letter_of(call)
     reply = str(call.data.get("final_reply") or call.data.get("reply_draft") or "").strip()
     letter.reply = reply
-    letter.reply_unit = "、".join(str(r.get("dept")) for r in call.data.get("replies") or [] if isinstance(r, dict))
-    letter.published = bool(call.data.get("publish"))
+    letter.reply_unit = "、".join(_department_name(call.session, str(r.get("dept")))
+                                 for r in call.data.get("replies") or [] if isinstance(r, dict))
+    # Published only with the writer's consent (given when writing), whatever the leader chose.
+    letter.published = bool(call.data.get("publish")) and letter.wants_public
     letter.folder, letter.finished_at = "done", call.now
     copied = []
     for username in call.data.get("cc_users") or []:
@@ -255,5 +259,12 @@ def _publish(call: ServiceCall) -> dict[str, Any]:
                                     note=f"市长信箱 {letter.code} 办理结果", created_at=call.now))
         copied.append(username)
     audit.record(call.session, "letter_published" if letter.published else "letter_finished", call.actor,
-                 call.now, instance_id=call.instance.id, detail={"code": letter.code, "copied": copied})
+                 call.now, instance_id=call.instance.id,
+                 detail={"code": letter.code, "copied": copied,
+                         "kept_private": bool(call.data.get("publish")) and not letter.wants_public})
     return {"published": letter.published, "copied_to": copied}
+
+
+def _department_name(session: Session, code: str) -> str:
+    """The answering unit as the citizen reads it (市住房和城乡建设局, not zjj)."""
+    return session.scalar(select(Department.name).where(Department.code == code)) or code

@@ -16,7 +16,7 @@ from engine.clocks.policies import seed_policies
 from engine.core import audit
 from engine.core.errors import Forbidden
 from engine.core.models import AuditEvent
-from engine.flow import definitions, instances, tasks
+from engine.flow import definitions, instances, task_actions, tasks
 from engine.gov import documents
 from engine.gov.models import DocumentNumber
 from engine.org import demo as demo_org
@@ -183,3 +183,16 @@ def test_concurrent_sign_offs_get_distinct_gapless_numbers(fresh_engine: Any) ->
         assert sorted(r.instance_id for r in rows) == sorted(ids)
         assert check.scalar(select(AuditEvent.id).where(AuditEvent.action == "document_number")) is not None
     engine.dispose()
+
+
+def test_a_removed_countersigner_is_neither_approval_nor_objection(gov: Gov) -> None:
+    gov.deploy("document_outgoing.bpmn", "document_incoming.bpmn")
+    iid = start_outgoing(gov, ["fgw", "zjj"])
+    gov.complete(iid, "dept_review", "szfb_head", {"review_ok": True}, opinion="同意")
+    parts = {t.properties["item"]: t for t in gov.open_tasks(iid) if t.element_id == "countersign"}
+    task_actions.remove_signer(gov.session, "szfb_clerk", gov.now, parts["zjj"].id, "不涉及住建局职责")
+    gov.complete(iid, "countersign", "fgw_leader", {"agree": True}, task_id=parts["fgw"].id)
+    data = gov.data(iid)
+    assert data["countersign_passed"] is True and data["countersign_result"] == "1/1"
+    assert data["countersign_objections"] == []
+    assert gov.task(iid, "office_check")  # on to the office, not back to the drafter

@@ -102,7 +102,7 @@ def test_valid_letter_two_departments_send_back_then_published(gov: Gov, letter:
                      task_id=part.id)
     data = gov.data(iid)
     assert {r["dept"] for r in data["replies"]} == {"zjj", "sthj"}
-    assert "【zjj】zjj已到现场核查" in data["reply_draft"] and data["reply_cites"] == ["某建发〔2026〕3号"]
+    assert "【市住房和城乡建设局】zjj已到现场核查" in data["reply_draft"] and data["reply_cites"] == ["某建发〔2026〕3号"]
     gov.complete(iid, "review", "mayor_wang", {"review": "back"}, opinion="答复过于简单，请补充处理结果")
     again = [t for t in gov.open_tasks(iid) if t.element_id == "handle"]
     assert len(again) == 2
@@ -142,3 +142,17 @@ def test_private_reply_is_not_listed_and_folders_count(gov: Gov, letter: mailbox
     with pytest.raises(InvalidInput):
         mailbox.letters_in(gov.session, "mailbox_clerk", "nonsense")
     assert gov.session.scalar(select(Letter).where(Letter.id == other.letter.id)) is other.letter
+
+
+def test_a_reply_is_published_only_with_the_writers_consent(gov: Gov) -> None:
+    gov.deploy("mayor_mailbox.bpmn")
+    for consent in (False, True):
+        sent = mailbox.submit_letter(gov.session, gov.now, **{**LETTER, "wants_public": consent})
+        iid = sent.letter.instance_id or 0
+        gov.complete(iid, "receive", "mailbox_clerk", {"screening": "valid"})
+        gov.complete(iid, "instruct", "mayor_wang", {"handle_depts": ["zjj"]}, opinion="请住建局答复")
+        gov.complete(iid, "handle", "zjj_clerk", {"reply": "已责令整改"})
+        gov.complete(iid, "review", "mayor_wang", {"review": "approve", "publish": True})
+        assert sent.letter.folder == "done" and sent.letter.published is consent
+        assert sent.letter.reply_unit == "市住房和城乡建设局"  # the unit by its name, as the citizen reads it
+    assert [row.wants_public for row in mailbox.published(gov.session)] == [True]

@@ -13,7 +13,7 @@ from engine.core import audit
 from engine.core.errors import Conflict, InvalidInput
 from engine.flow import access, attachments, form_refs, forms, instances, task_actions, tasks
 from engine.flow.models import HumanTask
-from engine.gov import case_view
+from engine.gov import case_view, extensions
 from webapp import web_context as ctx
 from webapp.inbox import bp, mailbox_queries, queries
 from webapp.inbox.queries import InboxFilter
@@ -58,7 +58,8 @@ def index() -> Any:
     counts = queries.counts(session, user, page.total if unfiltered else None, ctx.now())
     return render_template("inbox/list.html", tab=tab, page=page, f=f, counts=counts,
                            processes=queries.processes(session), args=request.args,
-                           show_mailbox=mailbox_queries.handles_letters(session, user))
+                           show_mailbox=mailbox_queries.handles_letters(session, user),
+                           extension_requests=len(extensions.pending_for(session, user)))
 
 
 def _visible_task(task_id: str) -> HumanTask:
@@ -96,6 +97,8 @@ def task_context(row: HumanTask, errors: dict[str, list[str]] | None = None,
         "delegation": (row.properties or {}).get("delegation"),
         "delegate_result": (row.properties or {}).get("delegate_result"),
         "is_signer": (row.properties or {}).get("item") is not None,
+        "signer_options": (task_actions.signer_options(session, now, row.id)
+                           if may_work and (row.properties or {}).get("item") is not None else []),
     }
 
 

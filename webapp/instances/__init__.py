@@ -9,7 +9,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from engine.clocks import lifecycle
 from engine.core.errors import EngineError, NotFound
-from engine.flow import access, attachments, instances, tasks
+from engine.flow import access, attachments, instances, task_actions, tasks
 from engine.gov import case_view, duban
 from engine.intake import diagram
 from webapp import labels
@@ -60,7 +60,8 @@ def show(instance_id: int) -> Any:
     clock_views = case_view.clock_views(session, inst.id)
     return render_template(
         "instances/show.html", inst=inst, svg=diagram_svg(inst, states), states=states,
-        open_rows=[(r, tasks.may_work(session, r, user)) for r in open_rows],
+        open_rows=[(r, tasks.works_as(session, r, user, now)[0]) for r in open_rows],
+        removable={r.id for r in open_rows if task_actions.may_remove_signer(session, user, r)},
         trail=case_view.trail(session, inst.id), clocks=clock_views,
         deadline_settable={v.clock.id for v in clock_views if duban.may_set_deadline(session, user, v.clock)},
         files=attachments.of_instance(session, inst.id), references=case_view.references(session, inst.id),

@@ -87,3 +87,22 @@ def test_signers_can_only_be_added_to_a_countersign(world: Session, now: datetim
     [row] = tasks.open_for_instance(world, inst)
     with pytest.raises(Conflict, match="parallel countersign"):
         task_actions.add_signer(world, "drafter", now, row.id, "fgw", "多一个人")
+
+
+def test_only_a_real_department_not_yet_signing_can_be_added(world: Session, now: datetime) -> None:
+    inst = instances.start(world, "drafter", now, "countersign_departments", {"departments": ["fgw", "scjg"]}).id
+    fgw = _signing(world, inst)["fgw"]
+    offered = dict(task_actions.signer_options(world, now, fgw.id))
+    assert "zrzy" in offered and "fgw" not in offered and "scjg" not in offered  # a picker of what may join
+    with pytest.raises(InvalidInput, match="「财政局」不是本机关的部门") as refused:
+        task_actions.add_signer(world, "fgw_boss", now, fgw.id, "财政局", "涉及资金")
+    assert refused.value.field == "item"
+    assert sorted(_signing(world, inst)) == ["fgw", "scjg"]  # no branch nobody can work
+
+
+def test_the_starter_or_the_adder_may_remove_a_signer_others_may_not(world: Session, now: datetime) -> None:
+    inst = instances.start(world, "drafter", now, "countersign_departments", {"departments": ["fgw", "scjg"]}).id
+    task_actions.add_signer(world, "fgw_boss", now, _signing(world, inst)["fgw"].id, "zrzy", "涉及用地")
+    zrzy = _signing(world, inst)["zrzy"]
+    assert task_actions.may_remove_signer(world, "fgw_boss", zrzy) and task_actions.may_remove_signer(world, "drafter", zrzy)
+    assert not task_actions.may_remove_signer(world, "scjg_boss", zrzy)
