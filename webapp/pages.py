@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from engine.core.clock import CHINA_TZ, as_utc
 from engine.gov.models import SupervisionOrder
-from engine.org import directory
+from engine.org import directory, notify
 from engine.org.models import Department, Group, Membership, User
 from webapp import labels
 from webapp import web_context as ctx
@@ -18,6 +18,7 @@ from webapp.admin import bp as admin_bp
 from webapp.designer import bp as designer_bp
 from webapp.inbox import bp as inbox_bp
 from webapp.instances import bp as instances_bp
+from webapp.notices import bp as notices_bp
 from webapp.portal import bp as portal_bp
 from webapp.supervision import bp as supervision_bp
 
@@ -71,7 +72,7 @@ def _page_context() -> dict[str, Any]:
     user = getattr(g, "user", None)
     name = getattr(user, "username", None)
     return {"current_username": name, "lang": ctx.lang(), "pickers": _LazyPickers(),
-            "open_orders": _open_orders(name)}
+            "open_orders": _open_orders(name), "unread_notices": notify.unread_count(ctx.session(), name) if name else 0}
 
 
 class _LazyPickers(dict):  # type: ignore[type-arg]
@@ -96,6 +97,7 @@ def init_app(app: Flask, protect: Any) -> None:
         app.add_template_filter(getattr(labels, name), name)
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
+             notices_bp: lambda session, username: True,
              # Roles come from group membership only: a department coded 'admin' grants nothing.
              designer_bp: lambda session, username: bool({"designer", "admin"} & directory.member_groups(session, username)),
              supervision_bp: lambda session, username: bool(SUPERVISORS & directory.member_groups(session, username)),

@@ -80,13 +80,23 @@ def _recipients(session: Session, clock: Clock) -> list[User]:
     _follow_task(session, clock)
     person = find_user(session, clock.responsible) if clock.responsible else None
     if person is None:
-        return department_heads(session, clock.department_code) if not clock.responsible else []
+        return _answering(session, clock) if not clock.responsible else []
     found = [person]
     if person.supervisor_id is not None:
         boss = session.get(User, person.supervisor_id)
         if boss is not None and boss.id != person.id and boss.active:
             found.append(boss)
     return found
+
+
+def _answering(session: Session, clock: Any) -> list[User]:
+    """Who answers for a clock nobody is responsible for: its department's heads, else whoever holds the
+    case's open steps (a letter from the portal has neither a starter nor a department)."""
+    heads = department_heads(session, clock.department_code)
+    if heads or not clock.instance_id:
+        return heads
+    names = links.cases().case_holders(session, {clock.instance_id}).get(clock.instance_id, [])
+    return [u for u in (find_user(session, name) for name in names) if u is not None and u.active]
 
 
 def _follow_task(session: Session, clock: Clock) -> None:
@@ -110,8 +120,11 @@ def _message(session: Session, clock: Clock, policy: ClockPolicy, level: str,
 
 def _names(session: Session, clocks: Sequence[Any]) -> dict[str, str]:
     """The people and departments the clocks' messages name, by the names readers know."""
-    return names_of(session, {c.responsible for c in clocks if c.responsible},
-                    {c.department_code for c in clocks if c.department_code})
+    names = names_of(session, {c.responsible for c in clocks if c.responsible},
+                     {c.department_code for c in clocks if c.department_code})
+    steps = links.cases().step_names(session, {c.task_id for c in clocks if c.task_id})
+    names.update({f"step:{task_id}": name for task_id, name in steps.items()})
+    return names
 
 
 def compose_message(clock: ClockFacts, policy: ClockPolicy, level: str, case_title: str | None,
@@ -134,7 +147,8 @@ def compose_message(clock: ClockFacts, policy: ClockPolicy, level: str, case_tit
         f"依据：{clock.legal_basis}",
     ]
     if case_title is not None:
-        lines.append(f"案件编号：{clock.instance_id}" + (f"　环节：{clock.element_id}" if clock.task_id else ""))
+        step = names.get(f"step:{clock.task_id}", clock.element_id) if clock.task_id else None
+        lines.append(f"案件编号：{clock.instance_id}" + (f"　环节：{step}" if step else ""))
     return f"{_TITLES[level]}{case}：{policy.name}{state}", "\n".join(lines)
 
 
@@ -177,18 +191,18 @@ def apply_levels(session: Session, now: datetime,
     people = _people(session, {clock.responsible for clock in escalating if clock.responsible})
     titles = _titles(session, {clock.instance_id for clock in escalating if clock.instance_id})
     names = _names(session, escalating)
-    heads: dict[str | None, list[tuple[str, str | None]]] = {}
+    heads: dict[tuple[str | None, int | None], list[tuple[str, str | None]]] = {}
     events: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     for clock, policy, level, old, up in changes:
         person = people.get(clock.responsible) if up and clock.responsible else None
         recipients = [] if person is None else [(person.username, person.email)] + (
             [person.boss] if person.boss is not None else [])
-        if up and not clock.responsible:  # nobody holds the step: its department's heads are told
-            if clock.department_code not in heads:
-                heads[clock.department_code] = [(u.username, u.email)
-                                                for u in department_heads(session, clock.department_code)]
-            recipients = heads[clock.department_code]
+        if up and not clock.responsible:  # nobody holds the step: its department's heads, else the case's holders
+            key = (clock.department_code, clock.instance_id)
+            if key not in heads:
+                heads[key] = [(u.username, u.email) for u in _answering(session, clock)]
+            recipients = heads[key]
         events.append(dict(instance_id=clock.instance_id, task_id=clock.task_id, element_id=clock.element_id,
                            actor=None, action="clock_level", at=to_db(now), opinion=None, changes={},
                            detail={"clock_id": clock.id, "policy": clock.policy_code, "from": old, "to": level,

@@ -34,6 +34,13 @@ class Cases(Protocol):
     def holders(self, session: Session, task_ids: set[str]) -> dict[str, str]:
         """holder() for many steps with one query: task id -> username, for held open steps only."""
 
+    def step_names(self, session: Session, task_ids: set[str]) -> dict[str, str]:
+        """The steps' names as people call them (部门审查), by task id, for warning messages."""
+
+    def case_holders(self, session: Session, instance_ids: set[int]) -> dict[int, list[str]]:
+        """Who holds each case's open steps now (assignees, else candidates): told of a clock that names
+        no responsible person and no department, e.g. a letter that came in through the portal."""
+
     def clocks_written(self, session: Session, instance_ids: Iterable[int | None]) -> None:
         """Clock rows of these cases were written without the ORM: refresh whatever is kept from them."""
 
@@ -57,6 +64,12 @@ class _NoCases:
         return None
 
     def holders(self, session: Session, task_ids: set[str]) -> dict[str, str]:
+        return {}
+
+    def step_names(self, session: Session, task_ids: set[str]) -> dict[str, str]:
+        return {}
+
+    def case_holders(self, session: Session, instance_ids: set[int]) -> dict[int, list[str]]:
         return {}
 
     def clocks_written(self, session: Session, instance_ids: Iterable[int | None]) -> None:

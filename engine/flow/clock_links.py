@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from engine.flow import task_deadlines
 from engine.flow.models import HumanTask, Instance
+from engine.org.directory import group_members
 
 OPEN = "open"
+MAX_HOLDERS = 10  # a warning goes to the people at work on the case, not to a whole bureau
 Deliver = Callable[[Session, datetime, int, str], tuple[bool, str | None]]
 
 
@@ -45,6 +47,25 @@ class FlowCases:
         rows = session.execute(select(HumanTask.id, HumanTask.status, HumanTask.assignee)
                                .where(HumanTask.id.in_(task_ids)))
         return {row.id: row.assignee for row in rows if row.status == OPEN and row.assignee}
+
+    def step_names(self, session: Session, task_ids: set[str]) -> dict[str, str]:
+        if not task_ids:
+            return {}
+        return dict(session.execute(select(HumanTask.id, HumanTask.name).where(HumanTask.id.in_(task_ids))).all())
+
+    def case_holders(self, session: Session, instance_ids: set[int]) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        if not instance_ids:
+            return found
+        for row in session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(instance_ids),
+                                                           HumanTask.status == OPEN)
+                                   .order_by(HumanTask.created_at, HumanTask.id)):
+            people = [row.assignee] if row.assignee else [c.value for c in row.candidates if c.kind == "user"]
+            for group in ([] if row.assignee else [c.value for c in row.candidates if c.kind == "group"]):
+                people += [u.username for u in group_members(session, group) if u.active]
+            held = found.setdefault(row.instance_id, [])
+            held += [p for p in people if p not in held]
+        return {iid: names[:MAX_HOLDERS] for iid, names in found.items()}
 
     def clocks_written(self, session: Session, instance_ids: Iterable[int | None]) -> None:
         task_deadlines.refresh(session, instance_ids)

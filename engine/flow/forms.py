@@ -358,6 +358,26 @@ def prefill(definition: FormDefinition, data: Mapping[str, Any], previous: Mappi
     return values
 
 
+APPROVING = (True, "approve", "agree", "accept", "grant", "valid", "yes")
+
+
+def approval(definition: FormDefinition | None, opinion: str) -> dict[str, Any] | None:
+    """What 批量审批 submits for a step: its decision set to the approving choice and the shared opinion;
+    None when the form decides nothing that can be called approval (such steps are done one by one)."""
+    values: dict[str, Any] = {}
+    if definition is None:
+        return values
+    for f in definition.fields:
+        if f.type == "decision" and f.name not in values:
+            chosen = next((c["value"] for c in f.choices if c["value"] in APPROVING), None)
+            if chosen is None:
+                return None
+            values[f.name] = chosen
+        elif f.type == "opinion" and opinion:
+            values[f.name] = opinion
+    return values
+
+
 def opinion_field(definition: FormDefinition) -> str | None:
     """The field whose text the trail records as the step's opinion (意见)."""
     return next((f.name for f in definition.fields if f.type == "opinion"), None)

@@ -205,15 +205,17 @@ def carbon_copy(session: Session, actor: str, now: datetime, task_id: str, recip
     row, _ = _working(session, actor, now, task_id)
     names = list(dict.fromkeys(r.strip() for r in recipients if r and r.strip()))
     if not names:
-        raise InvalidInput("name at least one person to copy", field="recipients")
+        raise InvalidInput("请选择抄送对象 / name at least one person to copy", field="recipients")
     users = [_user(session, name, "recipients") for name in names]
+    sender = directory.find_user(session, actor)
+    shown = (sender.display_name or actor) if sender is not None else actor
     copies = []
     for user in users:
         copy = CarbonCopy(instance_id=row.instance_id, task_id=row.id, sender=actor, recipient=user.username,
                           note=note.strip()[:2000], created_at=to_db(now))
         session.add(copy)
         copies.append(copy)
-        notify.notify_user(session, now, user, f"抄送：{row.name}", note.strip() or f"{actor} 抄送给您一份文件",
+        notify.notify_user(session, now, user, f"抄送：{row.name}", note.strip() or f"{shown} 抄送给您一份文件",
                            instance_id=row.instance_id)
     audit.record(session, "carbon_copy", actor, now, instance_id=row.instance_id, task_id=row.id,
                  element_id=row.element_id, opinion=note.strip() or None, detail={"to": names})

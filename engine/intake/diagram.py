@@ -105,7 +105,9 @@ def render_svg(xml: bytes | etree._ElementTree, process_id: str | None = None,
             boxes.extend(Box(x, y, 0, 0) for x, y in points)
     if not boxes:
         raise InvalidInput("the diagram has no shapes to draw", field="diagram")
-    out = [_header(boxes)]
+    title = next((el.get("name") for el in elements.values() if _local(el) == "process"
+                  and (process_id is None or el.get("id") == process_id) and el.get("name")), None)
+    out = [_header(boxes, title or "BPMN")]  # what a screen reader says of the drawing
     order = {"participant": 0, "lane": 1}
     for kind, el, box, label_box, _expanded in sorted(shapes, key=lambda s: order.get(s[0], 2)):
         ident = str(el.get("id"))
@@ -118,12 +120,12 @@ def render_svg(xml: bytes | etree._ElementTree, process_id: str | None = None,
     return "".join(out)
 
 
-def _header(boxes: list[Box]) -> str:
+def _header(boxes: list[Box], name: str) -> str:
     left = min(b.x for b in boxes) - 20
     top = min(b.y for b in boxes) - 20
     right = max(b.x + b.w for b in boxes) + 20
     bottom = max(b.y + b.h for b in boxes) + 40
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn-diagram" role="img" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="bpmn-diagram" role="img" aria-label={quoteattr(name)} '
             f'viewBox="{left:g} {top:g} {right - left:g} {bottom - top:g}" width="{right - left:g}" '
             f'height="{bottom - top:g}" font-family="Noto Sans CJK SC, Microsoft YaHei, sans-serif" font-size="12">'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" '

@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
 
-from webapp.inbox import actions, extension_requests, letters, starting, views  # noqa: E402,F401  (routes)
+from webapp.inbox import actions, batch, extension_requests, letters, starting, views  # noqa: E402,F401  (routes)

@@ -98,7 +98,8 @@ def resolve(task_id: str) -> str | None:
 @bp.post("/tasks/<task_id>/copy")
 @operation("已抄送 / copied")
 def copy(task_id: str) -> str | None:
-    names = [n for n in _form("recipients").replace("，", ",").split(",") if n.strip()]
+    picked = request.form.getlist("recipients")  # the picker; a typed list with commas works too
+    names = [n for value in picked for n in value.replace("，", ",").split(",") if n.strip()]
     task_actions.carbon_copy(ctx.session(), ctx.actor(), ctx.now(), task_id, names, _form("note"))
     return None
 

@@ -6,12 +6,15 @@ import re
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
+from sqlalchemy import select
 
 from engine.clocks import lifecycle
 from engine.core.errors import EngineError, NotFound
 from engine.flow import access, attachments, instances, task_actions, tasks
+from engine.flow.models import CarbonCopy
 from engine.gov import case_view, duban
 from engine.intake import diagram
+from engine.org import directory
 from webapp import labels
 from webapp import web_context as ctx
 from webapp.admin import parse_day
@@ -66,7 +69,17 @@ def show(instance_id: int) -> Any:
         deadline_settable={v.clock.id for v in clock_views if duban.may_set_deadline(session, user, v.clock)},
         files=attachments.of_instance(session, inst.id), references=case_view.references(session, inst.id),
         data=instances.current_data(session, inst, now) if inst.status == instances.RUNNING else {},
-        may_withdraw=bool(last) and last[-1].actor == user and inst.status == instances.RUNNING)
+        may_withdraw=bool(last) and last[-1].actor == user and inst.status == instances.RUNNING,
+        copies=_copies_seen_by(session, user, inst))
+
+
+def _copies_seen_by(session: Any, user: str, inst: Any) -> list[CarbonCopy]:
+    """抄送 of this case with who has read them and when: a sender sees their own copies, the case's
+    starter and administrators every copy."""
+    query = select(CarbonCopy).where(CarbonCopy.instance_id == inst.id)
+    if user != inst.started_by and not directory.is_admin(session, user):
+        query = query.where(CarbonCopy.sender == user)
+    return list(session.scalars(query.order_by(CarbonCopy.created_at, CarbonCopy.id)))
 
 
 @bp.post("/<int:instance_id>/clocks/<int:clock_id>/deadline")

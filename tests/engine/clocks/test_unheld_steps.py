@@ -76,3 +76,11 @@ def test_the_clerk_who_completes_the_step_is_its_handler(world: Session) -> None
     tasks.complete(world, "clerk", LATE, review.id, {})
     clock = _step_clock(world, inst.id)
     assert clock.status == "finished_late" and clock.responsible == "clerk"
+
+
+def test_a_case_with_no_starter_and_no_department_warns_those_at_work_on_it(world: Session) -> None:
+    inst = instances.start(world, None, START, "group_clock")  # e.g. a letter that came in through the portal
+    [case] = world.scalars(select(Clock).where(Clock.instance_id == inst.id, Clock.task_id.is_(None)))
+    assert case.responsible is None and case.department_code is None
+    clocks.check_clock(world, LATE, case.id)
+    assert len([n for n in notify.list_inapp(world, "clerk") if n.kind == "clock_red"]) == 1  # holds the open step

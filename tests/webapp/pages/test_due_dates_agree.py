@@ -54,7 +54,7 @@ def test_portal_case_page_task_page_and_cli_name_the_same_last_day(app: Flask, a
     shown = re.search(r"<span data-due>办结期限 ([\d-]+)（([^）]*)）</span>", portal)
     assert shown and shown.group(1) == day and "尚未公布" in shown.group(2)
     case = as_user("window_clerk").get(f"/instances/{submitted['instance_id']}").get_data(as_text=True)
-    row = re.search(rf'<tr[^>]*data-clock="{clock_id}".*?<td data-due>([\d-]+)(.*?)</td>', case, re.S)
+    row = re.search(rf'<tr[^>]*data-clock="{clock_id}".*?<td data-due[^>]*>([\d-]+)(.*?)</td>', case, re.S)
     assert row and row.group(1) == day and "暂定" in row.group(2)
     task = as_user("window_clerk").get(f"/inbox/tasks/{accept}").get_data(as_text=True)
     assert f"截止 {day}" in task

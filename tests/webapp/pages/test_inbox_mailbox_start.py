@@ -191,7 +191,7 @@ def test_start_offers_the_latest_version_and_lands_on_the_case_when_the_step_is_
         definitions.deploy(db.session(), "admin", NOW, [("leave_request.bpmn", office_first.encode())])
         db.session.commit()
     page = zhang.get("/inbox/start").text
-    assert page.count('data-process="leave_request"') == 1 and "<td>v2</td>" in page and "<td>v1</td>" not in page
+    assert page.count('data-process="leave_request"') == 1 and re.search(r"<td[^>]*>v2</td>", page) and not re.search(r"<td[^>]*>v1</td>", page)
     started = zhang.post("/inbox/start", data={"process_id": "leave_request", "title": "张三再请假"})
     with app.app_context():
         inst = db.session().scalars(select(Instance).where(Instance.title == "张三再请假")).one()

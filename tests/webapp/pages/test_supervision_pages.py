@@ -185,7 +185,7 @@ def test_warning_lists_show_who_was_told_and_when_newest_first(as_user: Any, wor
     assert _rows(client, "/supervision/warnings") == [str(world.red), str(world.late_case_clock)]
     assert _rows(client, "/supervision/warnings?level=yellow") == [str(world.yellow)]
     text = client.get("/supervision/warnings").get_data(as_text=True)
-    told = re.search(r'<td class="notified">(.*?)</td>', _tr(text, world.late_case_clock), re.S)
+    told = re.search(r'<td class="notified"[^>]*>(.*?)</td>', _tr(text, world.late_case_clock), re.S)
     assert told and "许经办、冯局长 (发展和改革委员会)" in told.group(1) and "2026-11-02 09:00" in told.group(1)
     assert _rows(client, "/supervision/warnings?department=szfb") == [str(world.red)]
     rows = _csv(client, "/supervision/warnings?level=yellow&format=csv")
