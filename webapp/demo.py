@@ -14,7 +14,7 @@ from engine.clocks.policies import seed_policies
 from engine.flow import definitions, instances, task_actions, tasks
 from engine.flow.models import Instance
 from engine.org import demo, directory
-from webapp import demo_cases
+from webapp import demo_cases, demo_daily
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 DEMO_PASSWORD = "govflow123"
@@ -45,6 +45,7 @@ def seed(session: Session, now: datetime) -> list[str]:
         lines += demo_cases.letters(session, now)
         lines += demo_cases.applications(session, now)
         lines += demo_cases.documents(session, now)
+        lines += demo_daily.daily_work(session, now)
     lines.append(f"demo logins (password {DEMO_PASSWORD}): " + ", ".join(SHOWN_LOGINS))
     return lines
 

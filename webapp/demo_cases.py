@@ -112,7 +112,7 @@ def _do_part(session: Session, iid: int, element: str, actor: str, when: datetim
 def documents(session: Session, now: datetime) -> list[str]:
     def draft(days_ago: float, title: str, countersign: list[str]) -> tuple[int, datetime]:
         when = now - timedelta(days=days_ago)
-        iid = instances.start(session, "szfb_clerk", when, "document_outgoing", {}, title=title).id
+        iid = instances.start(session, "szfb_clerk", when, "document_outgoing", {"title": title}, title=title).id
         _do(session, iid, "draft", "szfb_clerk", when, {**OUTGOING, "title": title, "countersign_depts": countersign})
         return iid, when
 

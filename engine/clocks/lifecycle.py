@@ -226,13 +226,22 @@ def finish_clock(session: Session, actor: str | None, now: datetime, clock: Cloc
         clock.status = CANCELLED
     else:
         clock.status = FINISHED_ON_TIME if sched.naive(now) < clock.due_at else FINISHED_LATE
-    if actor and clock.task_id and not cancelled:  # the handler is whoever completed the step
-        clock.responsible = actor
+    if actor and not cancelled and (clock.task_id or clock.responsible is None):
+        _handled_by(session, clock, actor)
     clock.used_working_days = sched.used_working_days(calendar(session, now), clock, policy, pauses, now)
     clock.active, clock.finished_at, clock.next_check_at = False, to_db(now), None
     _record(session, "clock_finish", actor, now, clock, status=clock.status,
             used_working_days=clock.used_working_days, due_at=clock.due_at.isoformat())
     return clock
+
+
+def _handled_by(session: Session, clock: Clock, actor: str) -> None:
+    """The handler of a step clock is whoever completed the step; a case clock nobody was put to is
+    handled by whoever finished it, and counts for their department when it had none."""
+    clock.responsible = actor
+    if clock.department_code is None:
+        user = find_user(session, actor)
+        clock.department_code = user.department.code if user is not None and user.department is not None else None
 
 
 def cancel_clock(session: Session, actor: str | None, now: datetime, clock: Clock | int) -> Clock:

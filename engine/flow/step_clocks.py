@@ -116,9 +116,10 @@ def sync(session: Session, instance: Instance, wf: runtime.Workflow, now: dateti
         if clock is not None:
             lifecycle.finish_clock(session, done.completed_by, now, clock, cancelled=done.status != "completed")
     if ended:
+        last = next((r.completed_by for r in reversed(closed) if r.status == "completed" and r.completed_by), None)
         for clock in existing:
             if clock.active:
-                lifecycle.finish_clock(session, None, now, clock, cancelled=instance.status != "completed")
+                lifecycle.finish_clock(session, last, now, clock, cancelled=instance.status != "completed")
 
 
 def _row_properties(row: TaskRow) -> dict[str, Any]:

@@ -160,10 +160,19 @@ def complete(session: Session, actor: str, now: datetime, task_id: str,
         audit.record(session, "complete", actor, now, instance_id=inst.id, task_id=task_id,
                      element_id=row.element_id, opinion=opinion or None, changes=audit.diff(before, data),
                      detail={"name": row.name, **({"on_behalf_of": principal} if principal else {})})
+        _retitle(inst, before, data)
         instances.save(session, loaded, now, done={task_id: actor})
     if unclaimed:
         _still_unclaimed(session, row)
     return row
+
+
+def _retitle(inst: Instance, before: dict[str, Any], data: dict[str, Any]) -> None:
+    """A case named after its form's title follows the title when a step corrects it (a draft sent back
+    and retitled is found under its new name); a case named otherwise (a letter's code) keeps its name."""
+    new = str(data.get("title") or "").strip()
+    if new and before.get("title") == inst.title and new != inst.title:
+        inst.title = new[:500]
 
 
 _UNCLAIMED = (update(HumanTask).where(HumanTask.id == bindparam("u_id"), HumanTask.assignee.is_(None))

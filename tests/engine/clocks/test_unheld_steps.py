@@ -84,3 +84,12 @@ def test_a_case_with_no_starter_and_no_department_warns_those_at_work_on_it(worl
     assert case.responsible is None and case.department_code is None
     clocks.check_clock(world, LATE, case.id)
     assert len([n for n in notify.list_inapp(world, "clerk") if n.kind == "clock_red"]) == 1  # holds the open step
+
+
+def test_a_case_clock_nobody_was_put_to_counts_for_whoever_finished_the_case(world: Session) -> None:
+    inst = instances.start(world, None, START, "group_clock")
+    [review] = tasks.open_for_instance(world, inst.id)
+    tasks.complete(world, "clerk", LATE, review.id, {})
+    [case] = world.scalars(select(Clock).where(Clock.instance_id == inst.id, Clock.task_id.is_(None)))
+    assert case.status == "finished_late"
+    assert (case.responsible, case.department_code) == ("clerk", "dep")

@@ -162,6 +162,19 @@ def test_complete_records_data_changes_and_opinion(deployed, now) -> None:
     assert data["approved"] is True and data["note"] == "ok"
 
 
+def test_a_case_named_after_its_title_follows_a_corrected_title(deployed, now) -> None:
+    session = deployed
+    named = instances.start(session, "alice", now, "approval", {**DATA, "title": "关于购置办公设备的请示"})
+    tasks.complete(session, "alice", now, _only(session, named.id).id, {"title": "关于购置办公家具的请示"})
+    session.expire_all()
+    assert instances.get(session, named.id).title == "关于购置办公家具的请示"
+    # A case given its own name (a letter's code and title) keeps it when the form's title changes.
+    coded = instances.start(session, "alice", now, "approval", {**DATA, "title": "噪音扰民"}, title="XX-001 噪音扰民")
+    tasks.complete(session, "alice", now, _only(session, coded.id).id, {"title": "夜间施工噪音扰民"})
+    session.expire_all()
+    assert instances.get(session, coded.id).title == "XX-001 噪音扰民"
+
+
 def test_unknown_and_completed_tasks(deployed, now) -> None:
     session = deployed
     with pytest.raises(NotFound):
