@@ -86,13 +86,14 @@ def task_context(row: HumanTask, errors: dict[str, list[str]] | None = None,
     targets = task_actions.send_back_targets(session, now, row.id) if may_work else []
     if values is None:
         values = forms.prefill(definition, data, previous) if definition is not None else {}
+    files = attachments.of_instance(session, inst.id)
     return {
         "row": row, "inst": inst, "definition": definition, "data": data, "values": values,
         "on_behalf_of": on_behalf_of,
         "shown": forms.display_items(definition, data, ctx.lang()),
         "errors": errors or {}, "may_work": may_work, "targets": targets,
         "opinions": [e for e in audit.trail(session, inst.id) if e.opinion],
-        "files": attachments.of_instance(session, inst.id),
+        "files": files, "file_names": {a.id: a.filename for a in files},
         "clocks": case_view.clock_views(session, inst.id),
         "delegation": (row.properties or {}).get("delegation"),
         "delegate_result": (row.properties or {}).get("delegate_result"),

@@ -65,6 +65,7 @@ def test_a_draft_sent_back_is_resubmitted_with_a_changed_body(app: Flask, as_use
     assert sent.status_code == 302
     page = clerk.get(f"/inbox/tasks/{draft}")
     assert f'name="body_keep" value="{old}" checked' in page.text  # the earlier body is offered to keep
+    assert re.search(r'<label class="kept">[^<]*<input[^>]*> 保留 正文.pdf</label>', page.text)  # by its name
     assert 'value="关于冬季安全生产的通知"' in page.text  # and the draft's own text comes back
     # The drafter drops the first body and attaches the corrected one.
     again = clerk.post(f"/inbox/tasks/{draft}/complete", content_type="multipart/form-data",
