@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf import CSRFProtect
 
+from engine.core import limits
 from engine.core.db import configure_sqlite, engine_options, normalize_url
 from webapp import auth, cli, errors, i18n, pages, security
 from webapp.config import Config
@@ -28,6 +29,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     app.config.update(Config.from_env())
     _defaults(app)
+    limits.configure_timers(max_years=int(app.config["GOVFLOW_MAX_TIMER_YEARS"]),
+                            min_interval_seconds=int(app.config["GOVFLOW_MIN_TIMER_INTERVAL"]),
+                            max_cycles=int(app.config["GOVFLOW_MAX_TIMER_CYCLES"]))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():

@@ -19,6 +19,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # one working day
     GOVFLOW_CLOCK: object | None = None  # anything with now(); tests inject a FixedClock
+    GOVFLOW_MAX_TIMER_YEARS = 10          # longest timer duration deploy and run time accept
+    GOVFLOW_MIN_TIMER_INTERVAL = 60       # seconds between two firings of a repeating timer, at least
+    GOVFLOW_MAX_TIMER_CYCLES = 1000       # firings of a repeating timer, at most
 
     @classmethod
     def from_env(cls) -> dict[str, object]:
@@ -28,6 +31,9 @@ class Config:
             found["SQLALCHEMY_DATABASE_URI"] = os.environ["GOVFLOW_DATABASE_URL"]
         if os.environ.get("GOVFLOW_SECRET_KEY"):
             found["SECRET_KEY"] = os.environ["GOVFLOW_SECRET_KEY"]
+        for name in ("GOVFLOW_MAX_TIMER_YEARS", "GOVFLOW_MIN_TIMER_INTERVAL", "GOVFLOW_MAX_TIMER_CYCLES"):
+            if os.environ.get(name):
+                found[name] = _positive(name, os.environ[name])
         if os.environ.get("GOVFLOW_SECURE_COOKIES") == "1":  # behind HTTPS in production
             found["SESSION_COOKIE_SECURE"] = True
         return found
@@ -36,3 +42,9 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = secrets.token_hex(16)
+
+
+def _positive(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive whole number, not '{raw}'")
+    return int(raw)
