@@ -12,6 +12,7 @@ fi
 .venv/bin/pip install --quiet -e .
 export PATH="$PWD/.venv/bin:$PATH"
 
+export GOVFLOW_DEMO=1  # a generated session key kept in the instance folder (production sets GOVFLOW_SECRET_KEY)
 govflow db upgrade
 govflow calendar seed >/dev/null
 govflow demo

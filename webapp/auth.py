@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from engine.core.errors import Forbidden
 from engine.org import directory, verification
@@ -46,6 +46,7 @@ def login() -> Any:
     lang = session.get("lang")
     session.clear()  # no session fixation: a new session starts here
     session["username"] = user.username
+    session["generation"] = user.session_generation
     if lang:
         session["lang"] = lang
     session.permanent = True
@@ -54,6 +55,11 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Ends this user's sessions everywhere: a copied cookie is worthless after logout."""
+    user = getattr(g, "user", None)
+    if user is not None:
+        directory.end_sessions(user)
+        ctx.commit()
     lang = session.get("lang")
     session.clear()
     if lang:
