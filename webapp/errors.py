@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from engine.core.errors import Conflict, EngineError, Forbidden, InvalidDefinition, InvalidInput, NotFound
+from engine.core.errors import (
+    Conflict,
+    EngineError,
+    ExecutionError,
+    Forbidden,
+    InvalidDefinition,
+    InvalidInput,
+    NotFound,
+)
+from engine.flow import incidents
 from engine.org.verification import Throttled
+from webapp import web_context as ctx
 from webapp.extensions import db
 
 STATUS = {Throttled: 429, NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400, InvalidDefinition: 400}
@@ -23,10 +33,19 @@ def _page(status: int, message: str) -> Any:
                            message=message), status
 
 
+def _record_incident(exc: ExecutionError) -> None:
+    """The failed step is rolled back; its incident is kept for designers and administrators."""
+    user = getattr(g, "user", None)
+    if incidents.record(db.session(), ctx.now(), exc, getattr(user, "username", None)):
+        db.session.commit()
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError) -> Any:
         db.session.rollback()
+        if isinstance(exc, ExecutionError):
+            _record_incident(exc)
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 422)
         field = getattr(exc, "field", None)
         return _page(status, (f"{field}: " if field else "") + str(exc))

@@ -24,7 +24,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from engine.core.errors import Conflict
+from engine.core.errors import Conflict, ExecutionError
+from engine.flow import incidents
 from engine.flow.models import HumanTask, Instance
 
 T = TypeVar("T")
@@ -70,6 +71,9 @@ def run_step(session: Session, instance_id: int, step: Callable[[], T]) -> T:
                 if attempt > 1:
                     _lock(session, instance_id)
                 return step()
+        except ExecutionError as exc:  # a script or timer failed: the edge records the incident
+            incidents.mark(exc, instance_id)
+            raise
         except (StaleInstance, DBAPIError) as exc:
             if not _retriable(exc) or attempt == ATTEMPTS:
                 raise

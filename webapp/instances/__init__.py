@@ -8,9 +8,10 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from engine.clocks import lifecycle
 from engine.core.errors import EngineError, NotFound
-from engine.flow import access, attachments, instances, tasks
+from engine.flow import access, attachments, incidents, instances, tasks
 from engine.gov import case_view, duban
 from engine.intake import diagram
+from engine.org import directory
 from webapp import web_context as ctx
 from webapp.admin import parse_day
 from webapp.inbox.actions import operation
@@ -24,6 +25,15 @@ def diagram_svg(inst: Any, states: dict[str, str]) -> str | None:
         return diagram.render_svg(inst.process_version.file.content, inst.process_id, states=states)
     except EngineError:
         return None
+
+
+@bp.get("/incidents")
+def incident_list() -> Any:
+    """运行故障: steps that failed while running (scripts over the limits, unusable timers), all cases."""
+    session, user = ctx.session(), ctx.actor()
+    if not {"designer", "admin"} & directory.member_groups(session, user):
+        abort(403)
+    return render_template("instances/incidents.html", rows=incidents.latest(session))
 
 
 @bp.get("/<int:instance_id>")
