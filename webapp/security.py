@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, abort, g, redirect, request, sessi
 from sqlalchemy.orm import Session
 
 from engine.org import directory
+from webapp import input_guard
 from webapp.extensions import db
 
 Predicate = Callable[[Session, str], bool]
@@ -61,6 +62,7 @@ def _headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    input_guard.init_app(app)
     app.before_request(_load_user)
     app.after_request(_headers)
 
