@@ -16,6 +16,7 @@ from engine.flow import definitions, instances, tasks
 from engine.flow.models import HumanTask, Instance
 from engine.org import directory as org
 from tests.reliability.bpmn import countersign_process, parallel_process
+from tests.reliability.conftest import report
 
 NOW = datetime(2026, 11, 2, 1, tzinfo=UTC)
 CLERKS = 16
@@ -87,6 +88,7 @@ def test_sixteen_parallel_branches_completed_at_once_all_succeed(fresh_engine) -
     branches = _open(engine, instance_id)
     assert len(branches) == CLERKS
     outcomes = race(engine, [(row.assignee, _complete(row.id)) for row in branches])
+    report(f"16 parallel branches at once: {outcomes.count('done')}/16 succeeded, {outcomes.count('conflict')} got 409")
     assert outcomes == ["done"] * CLERKS, outcomes
     _check_after(engine, instance_id, CLERKS)
 
@@ -98,6 +100,7 @@ def test_sixteen_countersigners_signing_at_once_all_succeed(fresh_engine) -> Non
     parts = _open(engine, instance_id)
     assert sorted(row.assignee for row in parts) == sorted(signers)
     outcomes = race(engine, [(row.assignee, _complete(row.id)) for row in parts])
+    report(f"会签 with 16 signers at once: {outcomes.count('done')}/16 succeeded, {outcomes.count('conflict')} got 409")
     assert outcomes == ["done"] * CLERKS, outcomes
     _check_after(engine, instance_id, CLERKS)
 
@@ -108,5 +111,7 @@ def test_sixteen_clerks_on_the_same_task_have_one_winner(fresh_engine) -> None:
     instance_id = _setup(engine, "group_one.bpmn", content, "group_one", {})
     (only,) = _open(engine, instance_id)
     outcomes = race(engine, [(f"clerk_{n}", _complete(only.id)) for n in range(CLERKS)])
+    report(f"16 clerks on one task: {outcomes.count('done')} winner, {outcomes.count('conflict')} got 409 "
+           f"(lost 0, duplicated {max(outcomes.count('done') - 1, 0)})")
     assert sorted(outcomes) == ["conflict"] * (CLERKS - 1) + ["done"], outcomes
     _check_after(engine, instance_id, 1)
