@@ -24,8 +24,8 @@ from webapp.extensions import db
 
 STATUS = {Throttled: 429, NotFound: 404, Forbidden: 403, Conflict: 409, InvalidInput: 400, InvalidDefinition: 400}
 TITLES = {400: "请求有误 / Bad request", 403: "没有权限 / Forbidden", 404: "未找到 / Not found",
-          409: "已被他人处理 / Conflict", 413: "文件过大 / Too large", 429: "请求过多 / Too many requests",
-          500: "出错了 / Error"}
+          409: "已被他人处理 / Conflict", 413: "文件过大 / Too large", 422: "步骤无法执行 / Step failed",
+          429: "请求过多 / Too many requests", 500: "出错了 / Error"}
 
 
 def _page(status: int, message: str) -> Any:
@@ -33,19 +33,22 @@ def _page(status: int, message: str) -> Any:
                            message=message), status
 
 
-def _record_incident(exc: ExecutionError) -> None:
+def _record_incident(exc: ExecutionError) -> bool:
     """The failed step is rolled back; its incident is kept for designers and administrators."""
     user = getattr(g, "user", None)
-    if incidents.record(db.session(), ctx.now(), exc, getattr(user, "username", None)):
-        db.session.commit()
+    if not incidents.record(db.session(), ctx.now(), exc, getattr(user, "username", None)):
+        return False
+    db.session.commit()
+    return True
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(EngineError)
     def engine_error(exc: EngineError) -> Any:
         db.session.rollback()
-        if isinstance(exc, ExecutionError):
-            _record_incident(exc)
+        if isinstance(exc, ExecutionError) and _record_incident(exc):
+            return _page(422, "该步骤执行失败，未作任何更改，已记录为运行故障；请联系流程设计人员修改流程 / "
+                              f"the step failed and nothing was changed; it is recorded as an incident: {exc}")
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 422)
         field = getattr(exc, "field", None)
         return _page(status, (f"{field}: " if field else "") + str(exc))
