@@ -11,8 +11,9 @@ fi
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -e .
 export PATH="$PWD/.venv/bin:$PATH"
-pybabel compile -q -d webapp/translations  # the English catalogue (messages.po -> messages.mo)
+pybabel compile -d webapp/translations >/dev/null  # the English catalogue (messages.po -> messages.mo)
 
+export GOVFLOW_DEMO=1  # a generated session key kept in the instance folder (production sets GOVFLOW_SECRET_KEY)
 govflow db upgrade
 govflow calendar seed >/dev/null
 govflow demo

@@ -68,7 +68,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x .venv/bin/govflow ]; t
 fi
 PATH="$PWD/.venv/bin:$PATH"
 export PATH
-pybabel compile -q -d webapp/translations  # the English catalogue, compiled from messages.po at install
+pybabel compile -d webapp/translations >/dev/null  # the English catalogue, compiled from messages.po at install
 
 # ---------------------------------------------------------------------------------------------------
 # 3. A private PostgreSQL server for this run only (its own state file, so a server a developer

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -22,6 +23,8 @@ CONFORMANCE_DIR = SHARED / "conformance"
 BENCH_DIR = SHARED / "bench"
 DATABASE = os.environ.get("GOVFLOW_TEST_DATABASE", "sqlite")
 NOW = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in China
+# Figures the reliability suite measures (tests/reliability/conftest.py), printed at the end of the run.
+FIGURES = ROOT / "test-artifacts" / f"reliability-figures-{DATABASE}.txt"
 
 
 def forget_live_objects(session: Session) -> None:
@@ -114,3 +117,15 @@ def now() -> datetime:
 
 def pytest_report_header() -> str:
     return f"govflow test database: {DATABASE}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the xdist controller, or a run without xdist
+        FIGURES.unlink(missing_ok=True)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES.exists():
+        terminalreporter.section("reliability figures")
+        for line in FIGURES.read_text(encoding="utf-8").splitlines():
+            terminalreporter.write_line(line)

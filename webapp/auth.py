@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from engine.core.errors import Forbidden
 from engine.org import directory, verification
@@ -14,6 +14,7 @@ from webapp import web_context as ctx
 
 bp = Blueprint("auth", __name__)
 FAILURES, WINDOW = 5, timedelta(minutes=15)
+_DECOY = directory.hash_password("decoy")
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,6 +39,8 @@ def login() -> Any:
         flash("尝试次数过多，请 15 分钟后再试 / too many attempts, try again in 15 minutes", "error")
         return render_template("auth/login.html", next=request.form.get("next", "")), 429
     user = directory.find_user(s, username) if username else None
+    if user is None:
+        directory.check_password(_DECOY, password)  # an unknown name costs as long as a wrong password
     if user is None or not user.active or not directory.check_password(user.password_hash, password):
         verification.record_failure(s, ctx.now(), keys)
         ctx.commit()
@@ -46,6 +49,7 @@ def login() -> Any:
     lang = session.get("lang")
     session.clear()  # no session fixation: a new session starts here
     session["username"] = user.username
+    session["generation"] = user.session_generation
     if lang:
         session["lang"] = lang
     session.permanent = True
@@ -54,6 +58,11 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    """Ends this user's sessions everywhere: a copied cookie is worthless after logout."""
+    user = getattr(g, "user", None)
+    if user is not None:
+        directory.end_sessions(user)
+        ctx.commit()
     lang = session.get("lang")
     session.clear()
     if lang:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import secrets
 
+MISSING_KEY = ("GOVFLOW_SECRET_KEY is not set. Set it to one long random value shared by every govflow process "
+               "(e.g. the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'); for a local demo "
+               "set GOVFLOW_DEMO=1 instead, which keeps a generated key in the instance folder.")
+
 
 class Config:
     """Defaults for a local run on SQLite under the instance folder."""
@@ -19,6 +23,10 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # one working day
     GOVFLOW_CLOCK: object | None = None  # anything with now(); tests inject a FixedClock
+    GOVFLOW_TRUSTED_PROXIES = 0           # reverse proxies in front (nginx: 1); their X-Forwarded-* are believed
+    GOVFLOW_MAX_TIMER_YEARS = 10          # longest timer duration deploy and run time accept
+    GOVFLOW_MIN_TIMER_INTERVAL = 60       # seconds between two firings of a repeating timer, at least
+    GOVFLOW_MAX_TIMER_CYCLES = 1000       # firings of a repeating timer, at most
 
     @classmethod
     def from_env(cls) -> dict[str, object]:
@@ -28,6 +36,12 @@ class Config:
             found["SQLALCHEMY_DATABASE_URI"] = os.environ["GOVFLOW_DATABASE_URL"]
         if os.environ.get("GOVFLOW_SECRET_KEY"):
             found["SECRET_KEY"] = os.environ["GOVFLOW_SECRET_KEY"]
+        if os.environ.get("GOVFLOW_TRUSTED_PROXIES"):
+            raw = os.environ["GOVFLOW_TRUSTED_PROXIES"]
+            found["GOVFLOW_TRUSTED_PROXIES"] = 0 if raw.strip() == "0" else _positive("GOVFLOW_TRUSTED_PROXIES", raw)
+        for name in ("GOVFLOW_MAX_TIMER_YEARS", "GOVFLOW_MIN_TIMER_INTERVAL", "GOVFLOW_MAX_TIMER_CYCLES"):
+            if os.environ.get(name):
+                found[name] = _positive(name, os.environ[name])
         if os.environ.get("GOVFLOW_SECURE_COOKIES") == "1":  # behind HTTPS in production
             found["SESSION_COOKIE_SECURE"] = True
         return found
@@ -36,3 +50,9 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = secrets.token_hex(16)
+
+
+def _positive(name: str, raw: str) -> int:
+    if not raw.strip().isdigit() or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive whole number, not '{raw}'")
+    return int(raw)

@@ -9,6 +9,6 @@ from webapp.app import create_app
 
 def main() -> None:
     """Entry point of the `govflow` console script."""
-    cli = FlaskGroup(create_app=create_app, add_version_option=False,
+    cli = FlaskGroup(create_app=lambda: create_app(serving=False), add_version_option=False,
                      help="govflow: BPMN approval platform for government offices.")
     cli.main(prog_name="govflow")

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from engine.bpmn import patches  # noqa: F401 - applies local SpiffWorkflow fixes
+from engine.bpmn import code_check, patches, timer_due  # noqa: F401 - apply local SpiffWorkflow fixes
 from engine.bpmn.parser import GovflowParser, ValidationException
 from engine.bpmn.specs import ExternalTask
 from engine.core.errors import Conflict, ExecutionError, NotFound
@@ -94,6 +94,7 @@ def parse_batch(trees: dict[str, etree._ElementTree],
                 continue
             missing = sorted(name for name, value in subs.items() if value is None and name not in known)
             local = {name: value for name, value in subs.items() if value is not None}
+            problems.extend(code_check.check([spec, *local.values()], filename, trees.get(filename)))
             parsed.append(ParsedProcess(pid, spec.description or pid, filename, spec, local, missing))
     return parsed, problems
 

@@ -46,6 +46,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from engine.bpmn import sandbox_guards as guards
+from engine.bpmn.sandbox_calls import CALL_GUARDS
 from engine.bpmn.sandbox_guards import SandboxViolation
 
 __all__ = ["SandboxEnvironment", "SandboxScriptEngine", "SandboxSyntaxError", "SandboxViolation",
@@ -124,7 +125,8 @@ def _builtins() -> dict[str, Any]:
 
 
 BUILTINS: dict[str, Any] = _builtins()
-_RUNTIME: dict[str, Any] = {"__builtins__": BUILTINS, "_print_": PrintCollector, **guards.GUARD_NAMES}
+_RUNTIME: dict[str, Any] = {"__builtins__": BUILTINS, "_print_": PrintCollector, **guards.GUARD_NAMES,
+                            **CALL_GUARDS}
 
 
 # --- compilation --------------------------------------------------------------------------------------
@@ -174,6 +176,12 @@ class GovflowPolicy(RestrictingNodeTransformer):
             return node
         return _located(_call(name, node.left, node.right), node)
 
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        """f(x) becomes _sbx_call_(f, x): every call is checked (engine.bpmn.sandbox_calls)."""
+        node = cast(ast.Call, super().visit_Call(node))
+        return _located(ast.Call(func=ast.Name(id="_sbx_call_", ctx=ast.Load()), args=[node.func, *node.args],
+                                 keywords=node.keywords), node)
+
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
         node = cast(ast.FunctionDef, super().visit_FunctionDef(node))
         node.body.insert(0, _located(ast.Expr(_call("_sbx_tick_")), node))
@@ -192,7 +200,9 @@ class GovflowPolicy(RestrictingNodeTransformer):
             text = "".join(str(part.value) for part in spec.values if isinstance(part, ast.Constant))
             if any(int(n) > guards.MAX_WIDTH for n in re.findall(r"\d+", text)):
                 self.error(node, f"f-string widths above {guards.MAX_WIDTH} are not allowed")
-        return cast(ast.AST, super().visit_FormattedValue(node))
+        node = cast(ast.FormattedValue, super().visit_FormattedValue(node))
+        node.value = _located(_call("_sbx_fmt_", node.value), node.value)
+        return node
 
 
 def _line(source: str, lineno: int | None) -> tuple[int, str]:
@@ -229,11 +239,13 @@ def compile_sandboxed(source: str, mode: str) -> CodeType:
     return result.code
 
 
-_LOOPING_NAMES = frozenset({"_getiter_", "_iter_unpack_sequence_", "_unpack_sequence_", "_sbx_tick_"})
+_LOOPING_NAMES = frozenset({"_getiter_", "_iter_unpack_sequence_", "_unpack_sequence_", "_sbx_tick_",
+                            "_sbx_call_", "_sbx_fmt_", *_BINOP_GUARDS.values(), "_inplacevar_"})
 
 
 def _loops(code: CodeType) -> bool:
-    """Whether code (or code nested in it) iterates or defines functions, i.e. needs a step budget."""
+    """Whether code (or code nested in it) iterates, calls, formats or computes with guarded operators,
+    i.e. needs a run budget; plain comparisons and lookups (most gateway conditions) do not."""
     if not _LOOPING_NAMES.isdisjoint(code.co_names):
         return True
     return any(isinstance(const, CodeType) and _loops(const) for const in code.co_consts)

@@ -30,11 +30,11 @@ MAX_INT_BITS = 100_000         # bits one integer result may have (about 30,000 
 MAX_DATA_SIZE = 10_000_000     # characters/items the task data may hold once written out (shared parts counted each time)
 MAX_DATA_DEPTH = 100           # nesting levels of task data
 MAX_WIDTH = 10_000             # padding width in %-formatting, f-strings and strftime
-MAX_MEMORY_GROWTH = 256 << 20  # bytes the process may grow while one run loops
-MAX_CPU_SECONDS = 2.0          # CPU time of the running thread (not the wall clock) while one run loops
+MAX_MEMORY_GROWTH = 128 << 20  # bytes the process may grow during one run (a worker stays under 300 MB)
+MAX_CPU_SECONDS = 2.0          # CPU time of the running thread (not the wall clock) during one run
 CHECK_EVERY = 256              # loop steps between two memory/CPU checks
 FIRST_CHECK = 16               # loop steps before the first check (short loops never pay for one)
-_LARGE = 65_536                # results at least this big trigger a memory check at once
+_LARGE = 4_096                 # results at least this big trigger a memory check at once
 
 FORBIDDEN_ATTRIBUTES = frozenset(INSPECT_ATTRIBUTES | {
     "format", "format_map", "translate", "maketrans", "mro", "func_globals", "gi_running", "cr_running",
@@ -66,8 +66,18 @@ _current: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("govflow_
 
 def begin() -> tuple[_Run, contextvars.Token[_Run | None]]:
     """Open a fresh budget for one run; contextvars keep threads and nested runs apart."""
-    run = _Run()
+    run = _Run(cpu_base=time.thread_time())
     return run, _current.set(run)
+
+
+def current() -> _Run | None:
+    return _current.get()
+
+
+def check_cpu(run: _Run) -> None:
+    """Refuse once this thread spent too much CPU since the run began (checked at every call)."""
+    if time.thread_time() - run.cpu_base > MAX_CPU_SECONDS:
+        refuse(f"the code ran for more than {MAX_CPU_SECONDS:g} seconds of CPU time")
 
 
 def finish(token: contextvars.Token[_Run | None]) -> None:
@@ -106,7 +116,7 @@ def _check_limits(run: _Run) -> None:
     """Refuse once the process grew, or this thread spent CPU, too much since the run's first check."""
     used, cpu = _rss(), time.thread_time()
     if run.memory_base is None:
-        run.memory_base, run.cpu_base = used, cpu
+        run.memory_base = used
     elif used - run.memory_base > MAX_MEMORY_GROWTH:
         refuse(f"the code used more than {MAX_MEMORY_GROWTH >> 20} MB of memory")
     elif cpu - run.cpu_base > MAX_CPU_SECONDS:
@@ -227,10 +237,35 @@ def _check_widths(template: str | bytes, pattern: re.Pattern[str]) -> None:
 
 
 def mod(left: Any, right: Any) -> Any:
-    """% formatting with bounded padding widths."""
+    """% formatting with bounded padding widths and a bounded result."""
     if isinstance(left, str | bytes):
         _check_widths(left, _PERCENT_SPEC)
+        _sized(len(left) + text_size(right, MAX_ITEMS))
     return left % right
+
+
+def text_size(value: Any, limit: int, memo: dict[int, int] | None = None, depth: int = 0) -> int:
+    """At least how many characters str()/repr() of value would produce, counted up to `limit`: the
+    text of [['a' * 10**6] * 10**4] would be 10 GB although the list itself is small."""
+    if isinstance(value, str | bytes):
+        return len(value) * (1 if depth == 0 else 4) + 2 * depth
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return value.bit_length() * 3 // 10 + 2
+    if not isinstance(value, _CONTAINERS):
+        return 40
+    memo = {} if memo is None else memo
+    if id(value) in memo:
+        return memo[id(value)]
+    memo[id(value)] = 5  # a cycle prints as [...]
+    total = 2
+    for item in itertools.chain(value.keys(), value.values()) if isinstance(value, dict) else value:
+        total += text_size(item, limit, memo, depth + 1) + 2
+        if total > limit:
+            break
+    memo[id(value)] = total
+    return total
 
 
 _INPLACE: dict[str, Callable[[Any, Any], Any]] = {

@@ -26,7 +26,7 @@ from engine.clocks import links
 from engine.core import audit
 from engine.core.clock import FixedClock, as_utc, to_db
 from engine.core.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
-from engine.flow import clock_links, definitions, projections, services, task_deadlines
+from engine.flow import clock_links, definitions, projections, services, step_retry, task_deadlines
 from engine.flow.models import Instance
 from engine.org.directory import is_admin
 
@@ -242,7 +242,8 @@ def _write_instance(session: Session, inst: Instance, values: dict[str, Any]) ->
     result = session.connection().execute(_WRITE_STEP, {
         "w_id": inst.id, "w_old": old, "w_new": old + 1, **{f"w_{k}": values[k] for k in _STEP_COLUMNS}})
     if getattr(result, "rowcount", 0) != 1:
-        raise Conflict(f"instance {inst.id} was changed by someone else at the same time; reload and try again")
+        raise step_retry.StaleInstance(f"instance {inst.id} was changed by someone else at the same time; "
+                                       "reload and try again")
     for name in _STEP_COLUMNS:
         set_committed_value(inst, name, values[name])
     set_committed_value(inst, "lock_version", old + 1)
@@ -253,7 +254,7 @@ def _flush_instance(session: Session, inst: Instance) -> None:
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"instance {instance_id} was changed by someone else at the same time; "
+        raise step_retry.StaleInstance(f"instance {instance_id} was changed by someone else at the same time; "
                        "reload and try again") from exc
 
 
@@ -313,6 +314,11 @@ def send_message(session: Session, actor: str | None, now: datetime, instance_id
                  payload: dict[str, Any] | None = None) -> Instance:
     """Deliver a named message (or signal) to one instance that waits for it."""
     payload = check_data(payload, "payload")
+    return step_retry.run_step(session, instance_id, lambda: _send(session, actor, now, instance_id, name, payload))
+
+
+def _send(session: Session, actor: str | None, now: datetime, instance_id: int, name: str,
+          payload: dict[str, Any]) -> Instance:
     inst = get(session, instance_id)
     require_running(inst)
     with operate(session, inst, now) as loaded:
@@ -334,7 +340,11 @@ def due_timer_instances(session: Session, now: datetime, limit: int = 100) -> li
 
 
 def fire_timers(session: Session, now: datetime, instance_id: int) -> Instance:
-    """Let an instance's due timers fire and advance it."""
+    """Let an instance's due timers fire and advance it (again, if a person's step got there first)."""
+    return step_retry.run_step(session, instance_id, lambda: _fire(session, now, instance_id))
+
+
+def _fire(session: Session, now: datetime, instance_id: int) -> Instance:
     inst = get(session, instance_id)
     if inst.status != RUNNING:
         return inst

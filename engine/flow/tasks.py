@@ -12,7 +12,7 @@ from engine.bpmn import runtime
 from engine.core import audit
 from engine.core.clock import to_db
 from engine.core.errors import Conflict, Forbidden, NotFound
-from engine.flow import access, instances
+from engine.flow import access, instances, step_retry
 from engine.flow.models import HumanTask, Instance, TaskCandidate
 from engine.flow.projections import OPEN
 from engine.org.directory import group_codes, is_admin
@@ -142,9 +142,17 @@ def release(session: Session, actor: str, now: datetime, task_id: str) -> HumanT
 
 def complete(session: Session, actor: str, now: datetime, task_id: str,
              data: dict[str, Any] | None = None, opinion: str | None = None) -> HumanTask:
-    """Complete a task with form data and an opinion; the instance advances in the same transaction."""
+    """Complete a task with form data and an opinion; the instance advances in the same transaction.
+    Another step of the same case committed meanwhile makes this one run again on the new state; only
+    the task itself being done, claimed or ended meanwhile is a Conflict."""
     data = instances.check_data(data)
     preloaded = _preload(session, task_id)  # noqa: F841 -- holds the rows: the identity map is weak
+    instance_id = get(session, task_id).instance_id
+    return step_retry.run_step(session, instance_id, lambda: _complete(session, actor, now, task_id, data, opinion))
+
+
+def _complete(session: Session, actor: str, now: datetime, task_id: str, data: dict[str, Any],
+              opinion: str | None) -> HumanTask:
     row, principal = _open_row_for(session, task_id, actor, now)
     delegation = (row.properties or {}).get("delegation")
     if delegation and delegation.get("delegate") == actor:

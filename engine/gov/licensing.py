@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -104,13 +105,17 @@ def submit(session: Session, now: datetime, *, matter_code: str, applicant: str,
     return app
 
 
+_DECOY: Any = SimpleNamespace(id_tail="000000")  # an unknown number is compared too
+
+
 def check(session: Session, now: datetime, number: str, id_tail: str, address: str) -> Application | None:
     """The application when number and the ID's last six characters match; None after recording a failure."""
     number = (number or "").strip().upper()
     return verification.guarded_match(
         session, now, [f"application:{number}", f"application-ip:{address}"], WRONG_LIMIT, WRONG_WINDOW,
         lambda: session.scalar(select(Application).where(Application.number == number)),
-        lambda app: (id_tail or "").strip().upper() == app.id_tail)
+        lambda app: verification.same_secret((id_tail or "").strip().upper(), app.id_tail or ""),
+        decoy=_DECOY)
 
 
 def rate(session: Session, now: datetime, app: Application, rating: int, comment: str = "") -> Application:

@@ -33,9 +33,9 @@ KINDS: dict[str, type[Letter] | type[Application]] = {"letter": Letter, "applica
 Upload = tuple[str, bytes]
 
 
-def send_letter_code(session: Session, now: datetime, phone: str) -> None:
+def send_letter_code(session: Session, now: datetime, phone: str, address: str | None = None) -> None:
     """A one-time code for the writer's phone, queued in the outbox (an operator reads it there)."""
-    verification.send_code(session, now, phone, CODE_PURPOSE)
+    verification.send_code(session, now, phone, CODE_PURPOSE, address)
 
 
 def receive_letter(session: Session, now: datetime, code: str, **fields: Any) -> mailbox.Submitted:

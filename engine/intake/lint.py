@@ -33,7 +33,7 @@ from collections import Counter
 from lxml import etree
 
 from engine.core.problems import ERROR, WARNING, Problem
-from engine.intake import prerequisites, vocabulary
+from engine.intake import prerequisites, timer_limits, vocabulary
 from engine.intake.expressions import BPMN_NS, quote_timer, timer_defect
 from engine.intake.tree import NS, is_executable, label, local, xpath
 
@@ -90,6 +90,7 @@ class _Linter:
                 self.event_subprocess(sub)
             self.flows(process)
             self.timers(process)
+            timer_limits.check(process, self.add)
             prerequisites.ParserPrerequisites(self.ids, self.add).check(process)
             self.govflow_properties(process)
             for scope in [process, *xpath(process, ".//bpmn:subProcess|.//bpmn:transaction")]:

@@ -110,6 +110,8 @@ def update(session: Session, actor: str, now: datetime, username: str, *, displa
     dept = _department(session, department)
     before = {"groups": people_groups(session, [user.id]).get(user.id, []), "active": user.active,
               "department": user.department.code if user.department else None}
+    if password or (user.active and not active):  # a new password or a disabled account signs out everywhere
+        directory.end_sessions(user)
     user.display_name, user.email, user.active = name or user.username, mail, active
     user.department_id = dept.id if dept else None
     if password:
@@ -122,6 +124,16 @@ def update(session: Session, actor: str, now: datetime, username: str, *, displa
     audit.record(session, "user_updated", actor, now, detail={
         "user": username, "before": before, "groups": codes, "active": active,
         "department": department, "password_reset": bool(password)})
+    return user
+
+
+def sign_out_everywhere(session: Session, actor: str, now: datetime, username: str) -> User:
+    """An administrator ends every session of an account (a lost phone, a shared password)."""
+    _require_admin(session, actor)
+    user = directory.get_user(session, username)
+    directory.end_sessions(user)
+    session.flush()
+    audit.record(session, "user_signed_out", actor, now, detail={"user": username})
     return user
 
 

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clocks import lifecycle
 from engine.clocks.models import Clock, ClockPolicy
 from engine.core.clock import to_db
-from engine.core.errors import EngineError
-from engine.flow import instances
+from engine.core.errors import EngineError, ExecutionError
+from engine.flow import incidents, instances
 from engine.flow.models import Instance
 from engine.ops import assembly  # noqa: F401  (the built-in services a timer's next steps may run)
 
@@ -95,6 +95,8 @@ def _act_one(session: Session, now: datetime, act: Callable[[Session, datetime, 
         report.failed.append((kind, item, str(exc)))
         log.warning("%s %s failed: %s", kind, item, exc)
         _defer(session, kind, item, now)
+        if isinstance(exc, ExecutionError):
+            incidents.record(session, now, exc, None)
 
 
 def _run_clock_batch(sessions: sessionmaker[Session], now: datetime, report: TickReport, batch: int) -> int:

@@ -32,6 +32,12 @@ def check_password(stored: str | None, password: str) -> bool:
     return hmac.compare_digest(candidate, digest)
 
 
+def end_sessions(user: User) -> int:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    user.session_generation = (user.session_generation or 0) + 1
+    return user.session_generation
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:

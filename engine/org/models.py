@@ -33,6 +33,9 @@ class User(Base):
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped by logout, a password change, disabling and "sign out everywhere": a session cookie
+    # carrying an older number is no longer signed in (webapp/security.py).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     department: Mapped[Department | None] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary="membership", back_populates="members")

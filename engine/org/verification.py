@@ -22,6 +22,9 @@ T = TypeVar("T")
 CODE_TTL = timedelta(minutes=10)
 RESEND_AFTER = timedelta(seconds=60)
 PER_DAY = 10
+PER_ADDRESS_HOUR = 10     # codes one address may ask for, to any numbers (SMS pumping)
+GLOBAL_HOUR = 1000        # codes the whole installation sends in an hour
+HOUR = timedelta(hours=1)
 MAX_CODE_TRIES = 5
 MAX_COMMENT = 500
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -56,10 +59,27 @@ def _hash(code: str, salt: str) -> str:
     return salt + "$" + hashlib.sha256((salt + code).encode()).hexdigest()
 
 
-def send_code(session: Session, now: datetime, phone: str, purpose: str) -> OneTimeCode:
-    """Queue a 6-digit code as an SMS row in the outbox; at most one a minute and ten a day per number."""
+_DECOY_CODE = _hash("", "0" * 16)
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Comparison in constant time (hmac.compare_digest) of two texts, e.g. an ID number's last digits."""
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def send_code(session: Session, now: datetime, phone: str, purpose: str, address: str | None = None) -> OneTimeCode:
+    """Queue a 6-digit code as an SMS row in the outbox: at most one a minute and ten a day per number,
+    PER_ADDRESS_HOUR an hour per asking address and GLOBAL_HOUR an hour in all (each SMS costs money and
+    reaches someone's phone, so an attacker rotating numbers is stopped as well)."""
     target = check_mobile(phone)
     stamp = _stamp(now)
+    if address is not None:
+        check_throttle(session, now, [f"sms-ip:{address}"], PER_ADDRESS_HOUR, HOUR,
+                       "该网络地址获取验证码的次数过多 / too many codes were asked for from this address")
+    sent = session.scalar(select(func.count()).select_from(OneTimeCode).where(OneTimeCode.created_at > stamp - HOUR))
+    if (sent or 0) >= GLOBAL_HOUR:
+        raise Throttled("本小时验证码发送量已达上限，请稍后再试 / the service has sent as many codes as it may this hour; "
+                        "try again later", 60)
     last = session.scalar(select(func.max(OneTimeCode.created_at)).where(
         OneTimeCode.purpose == purpose, OneTimeCode.target == target))
     if last is not None and stamp - last < RESEND_AFTER:
@@ -76,6 +96,8 @@ def send_code(session: Session, now: datetime, phone: str, purpose: str) -> OneT
     row = OneTimeCode(purpose=purpose, target=target, code_hash=_hash(code, secrets.token_hex(8)),
                       created_at=stamp, expires_at=stamp + CODE_TTL)
     session.add(row)
+    if address is not None:
+        record_failure(session, now, [f"sms-ip:{address}"])  # counts the request, right or wrong
     notify.enqueue(session, now, target, "sms", "验证码", f"您的验证码是 {code}，10 分钟内有效。如非本人操作请忽略。",
                    kind="verification")
     session.flush()
@@ -90,6 +112,7 @@ def verify_code(session: Session, now: datetime, phone: str, purpose: str, code:
         .order_by(OneTimeCode.id.desc()).limit(1))
     stamp = _stamp(now)
     if row is None or row.expires_at <= stamp or row.attempts >= MAX_CODE_TRIES:
+        hmac.compare_digest(_hash((code or "").strip(), "0" * 16), _DECOY_CODE)  # the same work either way
         raise InvalidInput("验证码已过期或已使用，请重新获取 / the code has expired or was used up; ask for a new one",
                            field="code")
     salt, _ = row.code_hash.split("$", 1)
@@ -102,16 +125,17 @@ def verify_code(session: Session, now: datetime, phone: str, purpose: str, code:
 
 
 def check_throttle(session: Session, now: datetime, keys: Iterable[str], limit: int,
-                   window: timedelta) -> None:
-    """Refuse when any key (a letter code, an address) has `limit` failures inside the window."""
+                   window: timedelta, reason: str = "错误次数过多 / too many wrong attempts") -> None:
+    """Refuse when any key (an account, a letter code, a phone number, an address) has `limit` events
+    inside the window. The counts live in the database, so every web process shares them."""
     since = to_db(now - window)
     for key in keys:
         count = session.scalar(select(func.count()).select_from(FailedAttempt).where(
-            FailedAttempt.key == key, FailedAttempt.at > since)) or 0
+            FailedAttempt.key == key[:200], FailedAttempt.at > since)) or 0
         if count >= limit:
             minutes = int(window.total_seconds() // 60)
-            raise Throttled(f"错误次数过多，请 {minutes} 分钟后再试 / too many wrong attempts; wait {minutes} minutes "
-                            "and try again", minutes)
+            zh, _, en = reason.partition(" / ")
+            raise Throttled(f"{zh}，请 {minutes} 分钟后再试 / {en or zh}; wait {minutes} minutes and try again", minutes)
 
 
 def record_failure(session: Session, now: datetime, keys: Iterable[str]) -> None:
@@ -138,11 +162,14 @@ def new_reference(session: Session, now: datetime, column: Any, prefix: str, wha
 
 
 def guarded_match(session: Session, now: datetime, keys: list[str], limit: int, window: timedelta,
-                  found: Callable[[], T | None], matches: Callable[[T], bool]) -> T | None:
+                  found: Callable[[], T | None], matches: Callable[[T], bool], decoy: T | None = None) -> T | None:
     """The record when the secret matches; None after recording a failure (the caller commits it),
-    refused outright while any key has `limit` failures inside the window. The record counts its own."""
+    refused outright while any key has `limit` failures inside the window. The record counts its own.
+    An unknown record is checked against `decoy`, so a wrong code costs as long as a wrong password."""
     check_throttle(session, now, keys, limit, window)
     record = found()
+    if record is None and decoy is not None:
+        matches(decoy)
     if record is None or not matches(record):
         record_failure(session, now, keys)
         if record is not None:

@@ -68,6 +68,14 @@ def update_user(username: str) -> Any:
     return redirect(url_for("admin.edit_user", username=username))
 
 
+@bp.post("/users/<username>/sign-out")
+def sign_out_user(username: str) -> Any:
+    accounts.sign_out_everywhere(ctx.session(), ctx.actor(), ctx.now(), username)
+    ctx.commit()
+    flash(f"{username} 已在所有设备上退出登录 / signed out everywhere", "success")
+    return redirect(url_for("admin.edit_user", username=username))
+
+
 @bp.post("/users/<username>/delete")
 def delete_user(username: str) -> Any:
     try:

@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
+from webapp.config import MISSING_KEY
 from webapp.runner import start_background
 
 
@@ -17,6 +18,8 @@ from webapp.runner import start_background
 @with_appcontext
 def serve_cmd(host: str, port: int, no_scheduler: bool) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if app.config.get("GOVFLOW_SECRET_KEY_MISSING"):
+        raise click.ClickException(MISSING_KEY)
     scheduler = None if no_scheduler else start_background(app)
     click.echo(f"govflow is serving on http://{host}:{port}/  (scheduler: {'off' if scheduler is None else 'on'})")
     try:

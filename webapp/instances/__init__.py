@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from engine.clocks import lifecycle
 from engine.core.errors import EngineError, NotFound
-from engine.flow import access, attachments, instances, task_actions, tasks
+from engine.flow import access, attachments, incidents, instances, task_actions, tasks
 from engine.flow.models import CarbonCopy
 from engine.gov import case_view, duban
 from engine.intake import diagram
@@ -46,6 +46,15 @@ def diagram_svg(inst: Any, states: dict[str, str]) -> str | None:
         return diagram.render_svg(xml, inst.process_id, states=states, labels=shown_names(xml, inst.process_id))
     except EngineError:
         return None
+
+
+@bp.get("/incidents")
+def incident_list() -> Any:
+    """运行故障: steps that failed while running (scripts over the limits, unusable timers), all cases."""
+    session, user = ctx.session(), ctx.actor()
+    if not {"designer", "admin"} & directory.member_groups(session, user):
+        abort(403)
+    return render_template("instances/incidents.html", rows=incidents.latest(session))
 
 
 @bp.get("/<int:instance_id>")

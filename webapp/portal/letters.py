@@ -40,7 +40,7 @@ def letter_code() -> Any:
     """Send the one-time code and show the form again with everything already written."""
     values = _values()
     try:
-        portal.send_letter_code(ctx.session(), ctx.now(), values["phone"])
+        portal.send_letter_code(ctx.session(), ctx.now(), values["phone"], address())
     except InvalidInput as exc:
         ctx.rollback()
         return _write_page(values, field_errors(exc)), 400

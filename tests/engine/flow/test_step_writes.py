@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect, select, update
 
 from engine.core.errors import Conflict
-from engine.flow import definitions, instances, tasks
+from engine.flow import definitions, instances, step_retry, tasks
 from engine.flow.models import HumanTask, Instance, TaskCandidate
 from engine.org import directory as org
 
@@ -66,12 +66,30 @@ def test_loaded_rows_take_what_the_step_wrote(deployed, now) -> None:
     assert stored_open and not any(stored_open)
 
 
-def test_a_stale_version_in_the_session_is_a_conflict(deployed, now) -> None:
-    """Someone else's step bumped the lock version after this session loaded the instance."""
+def test_a_stale_version_in_the_session_is_read_again_and_the_step_succeeds(deployed, now) -> None:
+    """Someone else's step bumped the lock version after this session loaded the instance: the step runs
+    again on the committed row instead of refusing the clerk."""
     session = deployed
     inst = instances.start(session, "alice", now, "approval", DATA)
     row = _only(session, inst.id)
     session.execute(update(Instance).where(Instance.id == inst.id)
                     .values(lock_version=Instance.lock_version + 1).execution_options(synchronize_session=False))
+    retried = step_retry.RETRIES_SEEN[0]
+    tasks.complete(session, "alice", now, row.id, {})
+    assert step_retry.RETRIES_SEEN[0] == retried + 1
+    assert session.get(Instance, inst.id).lock_version == 3  # start 1, the other step 2, this one 3
+
+
+def test_a_version_that_keeps_moving_is_a_conflict_after_a_bounded_number_of_tries(deployed, now) -> None:
+    inst = instances.start(deployed, "alice", now, "approval", DATA)
+    tries: list[int] = []
+
+    def always_stale() -> None:
+        tries.append(1)
+        raise step_retry.StaleInstance("changed by someone else")
+
     with pytest.raises(Conflict, match="changed by someone else"):
-        tasks.complete(session, "alice", now, row.id, {})
+        step_retry.run_step(deployed, inst.id, always_stale)
+    assert len(tries) == step_retry.ATTEMPTS
+
+
