@@ -68,6 +68,18 @@ class DatabaseFactory:
         self.created.append((url, engine))
         return engine
 
+    def close_idle(self) -> None:
+        """Close the pooled connections of every engine a test left open (its own and the apps'): a
+        long PostgreSQL run would otherwise keep one or two per test and exhaust max_connections. The
+        engines stay usable; the next use opens a connection again."""
+        from webapp.extensions import db
+
+        for _url, engine in self.created:
+            engine.dispose()
+        for engines in list(db._app_engines.values()):
+            for engine in engines.values():
+                engine.dispose()
+
     def drop_all(self) -> None:
         for url, engine in self.created:
             engine.dispose()
@@ -83,6 +95,13 @@ def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFact
     factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
     yield factory
     factory.drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _close_idle_connections(databases: DatabaseFactory) -> Iterator[None]:
+    yield
+    if DATABASE != "sqlite":  # SQLite files need no server slots (and an in-memory one would be lost)
+        databases.close_idle()
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,7 @@ EVENTS: dict[str, Any] = {
     "user_created": _l("新建账号"), "user_updated": _l("修改账号"), "user_deleted": _l("删除账号"),
     "calendar_set": _l("调整工作日"), "letter_folder": _l("来信归入"), "letter_published": _l("答复已公开"),
     "letter_finished": _l("审理完成（不公开）"), "application_status": _l("办理状态改为"),
-    "certificate_issued": _l("核发许可证"),
+    "certificate_issued": _l("核发许可证"), "incident": _l("运行故障"), "user_signed_out": _l("在所有设备上退出登录"),
 }
 
 YES, NO = _l("是"), _l("否")

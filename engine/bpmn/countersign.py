@@ -18,10 +18,10 @@ def _parallel_parent(wf: Workflow, task_id: str) -> tuple[Any, Any]:
     task = find_task(wf, task_id)
     parent = task.parent
     if parent is None or not isinstance(parent.task_spec, ParallelMultiInstanceTask):
-        raise Conflict("signers can only be added to or removed from a parallel countersign step "
-                       "(a parallel multi-instance task)")
+        raise Conflict("只有并行会签环节可以加签或减签 / signers can only be added to or removed from a parallel "
+                       "countersign step (a parallel multi-instance task)")
     if parent.state != TaskState.STARTED:
-        raise Conflict("this countersign step has already finished")
+        raise Conflict("此会签环节已结束 / this countersign step has already finished")
     return task, parent
 
 
@@ -39,9 +39,10 @@ def add_parallel_instance(wf: Workflow, task_id: str, item: Any) -> None:
     spec = parent.task_spec
     collection = spec.data_input.get(parent) if spec.data_input is not None else None
     if not isinstance(collection, list):
-        raise Conflict("only a countersign over a list (e.g. of departments) can take another signer")
+        raise Conflict("此会签环节不是按名单（如部门名单）会签的，不能加签 / only a countersign over a list (e.g. of "
+                       "departments) can take another signer")
     if item in collection:
-        raise Conflict(f"'{item}' already signs in this step")
+        raise Conflict(f"“{item}”已在此环节会签 / '{item}' already signs in this step")
     collection.append(item)
     output = spec.data_output.get(parent) if spec.data_output is not None else None
     if isinstance(output, list) and output is not collection:
@@ -55,10 +56,10 @@ def remove_parallel_instance(wf: Workflow, task_id: str) -> None:
     internally, so the mark never leaks into the case data the way merged task data would)."""
     task, parent = _parallel_parent(wf, task_id)
     if task.state != TaskState.READY:
-        raise Conflict("only a signer who has not signed yet can be removed")
+        raise Conflict("只能减去尚未会签的会签方 / only a signer who has not signed yet can be removed")
     others = [c for c in parent.children if c is not task and c.task_spec.name == task.task_spec.name]
     if all(c.internal_data.get(REMOVED) or c.state == TaskState.CANCELLED for c in others):
-        raise Conflict("the last signer of a countersign cannot be removed")
+        raise Conflict("会签至少要保留一方，不能减去最后一个会签方 / the last signer of a countersign cannot be removed")
     spec = parent.task_spec
     task.internal_data[REMOVED] = True
     # The part's output is None: a removed signer neither agrees nor objects (a tally skips None).

@@ -77,7 +77,8 @@ def current() -> _Run | None:
 def check_cpu(run: _Run) -> None:
     """Refuse once this thread spent too much CPU since the run began (checked at every call)."""
     if time.thread_time() - run.cpu_base > MAX_CPU_SECONDS:
-        refuse(f"the code ran for more than {MAX_CPU_SECONDS:g} seconds of CPU time")
+        refuse(f"脚本运行超过 {MAX_CPU_SECONDS:g} 秒 CPU 时间 / "
+               f"the code ran for more than {MAX_CPU_SECONDS:g} seconds of CPU time")
 
 
 def finish(token: contextvars.Token[_Run | None]) -> None:
@@ -118,9 +119,11 @@ def _check_limits(run: _Run) -> None:
     if run.memory_base is None:
         run.memory_base = used
     elif used - run.memory_base > MAX_MEMORY_GROWTH:
-        refuse(f"the code used more than {MAX_MEMORY_GROWTH >> 20} MB of memory")
+        refuse(f"脚本占用内存超过 {MAX_MEMORY_GROWTH >> 20} MB / "
+               f"the code used more than {MAX_MEMORY_GROWTH >> 20} MB of memory")
     elif cpu - run.cpu_base > MAX_CPU_SECONDS:
-        refuse(f"the code ran for more than {MAX_CPU_SECONDS:g} seconds of CPU time")
+        refuse(f"脚本运行超过 {MAX_CPU_SECONDS:g} 秒 CPU 时间 / "
+               f"the code ran for more than {MAX_CPU_SECONDS:g} seconds of CPU time")
 
 
 def spend(count: int = 1) -> None:
@@ -132,7 +135,8 @@ def spend(count: int = 1) -> None:
         raise SandboxViolation(run.refusal)
     run.steps -= count
     if run.steps < 0:
-        refuse(f"the code took more than {MAX_STEPS} loop steps or calls; simplify it")
+        refuse(f"脚本的循环或调用超过 {MAX_STEPS} 步，请简化 / "
+               f"the code took more than {MAX_STEPS} loop steps or calls; simplify it")
     if run.steps % CHECK_EVERY == 0 or run.steps == MAX_STEPS - FIRST_CHECK:
         _check_limits(run)
 
@@ -146,7 +150,7 @@ def tick() -> bool:
 def _sized(count: int, what: str = "result") -> None:
     """Refuse a result larger than MAX_ITEMS; check memory for large ones."""
     if count > MAX_ITEMS:
-        refuse(f"the {what} would hold more than {MAX_ITEMS} characters or items")
+        refuse(f"结果将超过 {MAX_ITEMS} 个字符或元素 / the {what} would hold more than {MAX_ITEMS} characters or items")
     if count >= _LARGE:
         run = _current.get()
         if run is not None:
@@ -155,7 +159,7 @@ def _sized(count: int, what: str = "result") -> None:
 
 def _int_bits(value: int) -> None:
     if value > MAX_INT_BITS:
-        refuse(f"the number would have more than {MAX_INT_BITS} bits")
+        refuse(f"数字将超过 {MAX_INT_BITS} 位（二进制） / the number would have more than {MAX_INT_BITS} bits")
 
 
 _CONTAINERS = (list, tuple, dict, set, frozenset)
@@ -167,7 +171,8 @@ def check_data_size(values: Iterable[Any]) -> None:
     memo: dict[int, int] = {}
     total = sum(_written_size(value, memo, 0) for value in values)
     if total > MAX_DATA_SIZE:
-        refuse(f"the resulting data would be larger than {MAX_DATA_SIZE} characters or items written out")
+        refuse(f"结果数据写出后将超过 {MAX_DATA_SIZE} 个字符或元素 / "
+               f"the resulting data would be larger than {MAX_DATA_SIZE} characters or items written out")
 
 
 def _written_size(value: Any, memo: dict[int, int], depth: int) -> int:
@@ -178,16 +183,18 @@ def _written_size(value: Any, memo: dict[int, int], depth: int) -> int:
     known = memo.get(id(value))
     if known is not None:
         if known < 0:
-            refuse("the resulting data contains itself (a cycle) and cannot be stored")
+            refuse("结果数据引用了自身（循环），无法保存 / the resulting data contains itself (a cycle) and cannot be stored")
         return known
     if depth > MAX_DATA_DEPTH:
-        refuse(f"the resulting data is nested more than {MAX_DATA_DEPTH} levels deep")
+        refuse(f"结果数据嵌套超过 {MAX_DATA_DEPTH} 层 / "
+               f"the resulting data is nested more than {MAX_DATA_DEPTH} levels deep")
     memo[id(value)] = -1
     total = 1
     for item in itertools.chain(value.keys(), value.values()) if isinstance(value, dict) else value:
         total += _written_size(item, memo, depth + 1)
         if total > MAX_DATA_SIZE:
-            refuse(f"the resulting data would be larger than {MAX_DATA_SIZE} characters or items written out")
+            refuse(f"结果数据写出后将超过 {MAX_DATA_SIZE} 个字符或元素 / "
+                   f"the resulting data would be larger than {MAX_DATA_SIZE} characters or items written out")
     memo[id(value)] = total
     return total
 
@@ -233,7 +240,8 @@ def _check_widths(template: str | bytes, pattern: re.Pattern[str]) -> None:
     for match in pattern.finditer(text):
         for width in match.groups():
             if width == "*" or (width is not None and int(width) > MAX_WIDTH):
-                refuse(f"formatting widths above {MAX_WIDTH} (or computed with *) are not allowed")
+                refuse(f"格式宽度不能超过 {MAX_WIDTH}（也不能用 * 计算） / "
+                       f"formatting widths above {MAX_WIDTH} (or computed with *) are not allowed")
 
 
 def mod(left: Any, right: Any) -> Any:
@@ -279,7 +287,7 @@ def inplace_var(op: str, left: Any, right: Any) -> Any:
     """x += y and friends, through the same guards as the plain operators."""
     function = _INPLACE.get(op)
     if function is None:
-        refuse(f"the operator {op} is not allowed")
+        refuse(f"不允许使用运算符 {op} / the operator {op} is not allowed")
     return function(left, right)
 
 
@@ -289,14 +297,14 @@ def bounded_range(*args: int) -> range:
     """range() holding at most MAX_RANGE numbers."""
     result = range(*args)
     if len(result) > MAX_RANGE:
-        refuse(f"range() may hold at most {MAX_RANGE} numbers")
+        refuse(f"range() 最多 {MAX_RANGE} 个数 / range() may hold at most {MAX_RANGE} numbers")
     return result
 
 
 def numeric_sum(iterable: Iterable[Any], start: Any = 0) -> Any:
     """sum() of numbers; adding up lists or strings is the quadratic way to build huge ones."""
     if isinstance(start, _SEQUENCES):
-        refuse("sum() adds numbers only; build lists with a for loop")
+        refuse("sum() 只能对数字求和；拼接列表请用 for 循环 / sum() adds numbers only; build lists with a for loop")
     return sum(iterable, start)
 
 
@@ -359,9 +367,10 @@ _MISSING = object()
 def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
     """obj.name without private names, frames, modules, string formatting or clock reads."""
     if not isinstance(name, str) or name.startswith("_") or name in FORBIDDEN_ATTRIBUTES:
-        refuse(f"access to the attribute '{name}' is not allowed")
+        refuse(f"不允许访问属性“{name}” / access to the attribute '{name}' is not allowed")
     if name in _CLOCK_READERS and isinstance(obj, date | type):
-        refuse(f"'{name}' reads the wall clock; use now(), which the engine provides")
+        refuse(f"“{name}”读取系统时钟，请改用引擎提供的 now() / "
+               f"'{name}' reads the wall clock; use now(), which the engine provides")
     try:
         value = safer_getattr(obj, name, _MISSING)
     except NotImplementedError as exc:  # RestrictedPython's own refusals
@@ -371,7 +380,7 @@ def guarded_getattr(obj: Any, name: str, default: Any = _MISSING) -> Any:
             return default
         raise AttributeError(f"'{type(obj).__name__}' object has no attribute '{name}'")
     if isinstance(value, _OPAQUE_TYPES):
-        refuse(f"the attribute '{name}' leads outside the sandbox")
+        refuse(f"属性“{name}”通向沙箱之外 / the attribute '{name}' leads outside the sandbox")
     sized = _SIZED_METHODS.get(name)
     if sized is not None and isinstance(obj, sized[0]) and callable(value):
         return _bind(sized[1], obj, value)
@@ -417,7 +426,7 @@ def write_guard(obj: Any) -> Any:
         return _ListWriter(obj)
     if isinstance(obj, dict | set):
         return obj
-    refuse(f"changing a {type(obj).__name__} object is not allowed")
+    refuse(f"不允许修改 {type(obj).__name__} 对象 / changing a {type(obj).__name__} object is not allowed")
 
 
 def apply(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

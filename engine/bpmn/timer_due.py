@@ -54,14 +54,17 @@ def check_span(parsed: dict[str, Any]) -> None:
     months = parsed.get("years", 0) * 12 + parsed.get("months", 0)
     seconds = sum(parsed.get(unit, 0) * size for unit, size in _UNITS.items())
     if months != int(months):
-        raise TimerRefused("fractions of a year or month are not supported; write the rest as days (P1M15D)")
+        raise TimerRefused("年、月不能带小数，零头请写成天数（如 P1M15D） / fractions of a year or month are not "
+                           "supported; write the rest as days (P1M15D)")
     if months > limits.max_months or seconds > limits.max_seconds:
-        raise TimerRefused(f"the duration is longer than the {limits.max_years}-year limit for timers")
+        raise TimerRefused(f"时长超过定时器 {limits.max_years} 年的上限 / the duration is longer than the "
+                           f"{limits.max_years}-year limit for timers")
 
 
 def _within_limit(delta: timedelta, limit: timedelta) -> timedelta:
     if delta > limit:
-        raise TimerRefused(f"the duration is longer than the {timer_limits().max_years}-year limit for timers")
+        raise TimerRefused(f"时长超过定时器 {timer_limits().max_years} 年的上限 / the duration is longer than the "
+                           f"{timer_limits().max_years}-year limit for timers")
     return delta
 
 
@@ -96,10 +99,11 @@ def recurring_interval(expression: str) -> tuple[int, datetime, timedelta]:
     limits = timer_limits()
     cycles, start, duration = _original_cycle(expression)
     if duration.total_seconds() < limits.min_interval_seconds:
-        raise TimerRefused(f"a repeating timer must wait at least {limits.min_interval_seconds} seconds "
-                           "between two firings")
+        raise TimerRefused(f"循环定时器两次触发至少间隔 {limits.min_interval_seconds} 秒 / a repeating timer must wait "
+                           f"at least {limits.min_interval_seconds} seconds between two firings")
     if cycles > limits.max_cycles:
-        raise TimerRefused(f"a repeating timer may fire at most {limits.max_cycles} times")
+        raise TimerRefused(f"循环定时器最多触发 {limits.max_cycles} 次 / a repeating timer may fire at most "
+                           f"{limits.max_cycles} times")
     return (limits.max_cycles if cycles < 0 else cycles), start, duration
 
 
@@ -120,8 +124,11 @@ def _guarded(method: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
             element, name = _element(my_task)
             value = my_task._get_internal_data("event_value") or self.expression
             reason = str(exc) if isinstance(exc, TimerRefused) else (
-                "it is not an ISO 8601 date, duration or cycle (such as P7D, PT2H or R3/P1D)")
-            raise ExecutionError(f"step '{name}' ({element}): timer value {value!r} cannot be used: {reason}",
+                "不是 ISO 8601 日期、时长或循环（如 P7D、PT2H、R3/P1D） / it is not an ISO 8601 date, duration or "
+                "cycle (such as P7D, PT2H or R3/P1D)")
+            zh, _, en = reason.partition(" / ")
+            raise ExecutionError(f"环节“{name}”（{element}）的定时器取值 {value!r} 无法使用：{zh} / step '{name}' "
+                                 f"({element}): timer value {value!r} cannot be used: {en or zh}",
                                  element_id=element) from exc
     run.__wrapped__ = method  # type: ignore[attr-defined]
     return run

@@ -118,7 +118,7 @@ class WorkCalendar:
     def add_working_days(self, start: date, n: int) -> tuple[date, bool]:
         """The n-th working day after `start` (not counting `start`), and whether it is provisional."""
         if n < 0:
-            raise InvalidInput(f"a limit cannot be negative ({n})", field="n")
+            raise InvalidInput(f"时限不能为负数（{n}） / a limit cannot be negative ({n})", field="n")
         day, counted, provisional = start, 0, False
         for _ in range(_MAX_SPAN):
             if counted >= n:
@@ -128,13 +128,13 @@ class WorkCalendar:
             if self.is_workday(day):
                 counted += 1
         else:
-            raise InvalidInput(f"{n} working days from {start} is beyond the calendar's range")
+            raise InvalidInput(f"自 {start} 起 {n} 个工作日超出了日历范围 / {n} working days from {start} is beyond the calendar's range")
         return day, provisional
 
     def add_calendar_days(self, start: date, n: int) -> tuple[date, bool]:
         """`start` + n days, moved to the next working day when it falls on a rest day or holiday."""
         if n < 0:
-            raise InvalidInput(f"a limit cannot be negative ({n})", field="n")
+            raise InvalidInput(f"时限不能为负数（{n}） / a limit cannot be negative ({n})", field="n")
         day = start + timedelta(days=n)
         provisional = self.is_provisional(day)
         while not self.is_workday(day):
@@ -151,7 +151,8 @@ class WorkCalendar:
         elif unit == CALENDAR_DAYS:
             last, provisional = self.add_calendar_days(start, n)
         else:
-            raise InvalidInput(f"unit must be 'wd' (working days) or 'cd' (calendar days), not '{unit}'",
+            raise InvalidInput(f"计时单位须为 wd（工作日）或 cd（自然日），不能是“{unit}” / unit must be 'wd' (working days) or "
+                           f"'cd' (calendar days), not '{unit}'",
                                field="unit")
         end = datetime.combine(last + timedelta(days=1), time(0), CHINA_TZ)
         return DueDate(last, as_utc(end), provisional, unit, n)

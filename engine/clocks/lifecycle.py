@@ -20,7 +20,7 @@ from engine.clocks import schedule as sched
 from engine.clocks.models import Clock, ClockExtension, ClockPause, ClockPolicy
 from engine.clocks.policies import CALENDAR, DUBAN, check_reason, get_policy, seed_policies
 from engine.core import audit, bulk
-from engine.core.clock import to_db
+from engine.core.clock import CHINA_TZ, as_utc, to_db
 from engine.core.errors import Conflict, InvalidInput, NotFound
 from engine.core.models import AuditEvent
 from engine.org.directory import find_user
@@ -50,7 +50,7 @@ def calendar(session: Session, now: datetime) -> workdays.WorkCalendar:
 def get_clock(session: Session, clock_id: int) -> Clock:
     clock = session.get(Clock, clock_id)
     if clock is None:
-        raise NotFound(f"clock {clock_id} does not exist")
+        raise NotFound(f"该计时不存在 / clock {clock_id} does not exist")
     return clock
 
 
@@ -98,7 +98,8 @@ def _set_limit_to(clock: Clock, due_date: date, excluded: int = 0) -> None:
     """A person-set date becomes a calendar-day limit, so pauses and recomputes keep the same rule."""
     start = sched.china_date(clock.started_at)
     if due_date < start:
-        raise InvalidInput(f"the deadline {due_date} is before the clock's start {start}", field="due_date")
+        raise InvalidInput(f"截止日期 {due_date} 早于计时开始日 {start} / the deadline {due_date} is before the clock's "
+                           f"start {start}", field="due_date")
     clock.unit, clock.limit_days, clock.extended_days = CALENDAR, (due_date - start).days - excluded, 0
 
 
@@ -129,7 +130,8 @@ def pause_clock(session: Session, actor: str | None, now: datetime, clock_id: in
     reason = check_reason(reason)
     clock = _active(session, clock_id)
     if clock.paused_since is not None:
-        raise Conflict(f"clock {clock_id} is already paused since {clock.paused_since:%Y-%m-%d %H:%M} UTC")
+        raise Conflict(f"计时已于 {as_utc(clock.paused_since).astimezone(CHINA_TZ):%Y-%m-%d %H:%M} 暂停 / "
+                       f"clock {clock_id} is already paused since {clock.paused_since:%Y-%m-%d %H:%M} UTC")
     session.add(ClockPause(clock_id=clock.id, reason=reason, note=note or None, paused_by=actor,
                            paused_at=to_db(now)))
     clock.paused_since, clock.status, clock.next_check_at = to_db(now), sched.PAUSED, None
@@ -142,7 +144,7 @@ def resume_clock(session: Session, actor: str | None, now: datetime, clock_id: i
     """Restart the count; the due date moves by the days paused (or restarts after 补正 where the law says)."""
     clock = _active(session, clock_id)
     if clock.paused_since is None:
-        raise Conflict(f"clock {clock_id} is not paused")
+        raise Conflict(f"计时没有暂停，无需恢复 / clock {clock_id} is not paused")
     pauses = pauses_of(session, clock)
     current = next(p for p in reversed(pauses) if p.resumed_at is None)
     current.resumed_at, current.resumed_by = to_db(now), actor
@@ -162,21 +164,25 @@ def extend_clock(session: Session, actor: str | None, now: datetime, clock_id: i
     clock = _active(session, clock_id)
     policy = get_policy(session, clock.policy_code)
     if not isinstance(days, int) or days <= 0:
-        raise InvalidInput("an extension is a whole number of days, 1 or more", field="days")
+        raise InvalidInput("延期天数须为不小于 1 的整数 / an extension is a whole number of days, 1 or more", field="days")
     if not (reason or "").strip():
-        raise InvalidInput("an extension needs a reason (it is told to the applicant)", field="reason")
+        raise InvalidInput("延期须写明理由（理由将告知申请人） / an extension needs a reason (it is told to the applicant)", field="reason")
     if find_user(session, approved_by or "") is None:
-        raise InvalidInput(f"the approver '{approved_by}' is not a known user", field="approved_by")
+        raise InvalidInput(f"批准人“{approved_by}”不是本系统用户 / the approver '{approved_by}' is not a known user", field="approved_by")
     unit = "working days" if clock.unit == "wd" else "days"
+    unit_zh = "个工作日" if clock.unit == "wd" else "天"
     if policy.max_extension_days <= 0:
-        raise Conflict(f"{policy.name} ({policy.code}) cannot be extended: its legal basis allows no extension")
+        raise Conflict(f"{policy.name}的法定依据不允许延期 / {policy.name} ({policy.code}) cannot be extended: its legal "
+                       "basis allows no extension")
     done = session.scalar(select(ClockExtension.id).where(ClockExtension.clock_id == clock.id).limit(1))
     if policy.extension_once and done is not None:
-        raise Conflict(f"{policy.name} may be extended only once and clock {clock.id} was already extended "
+        raise Conflict(f"{policy.name}只能延期一次，已延期 {clock.extended_days} {unit_zh} / "
+                       f"{policy.name} may be extended only once and clock {clock.id} was already extended "
                        f"by {clock.extended_days} {unit}; a second extension is refused")
     if clock.extended_days + days > policy.max_extension_days:
         left = policy.max_extension_days - clock.extended_days
-        raise Conflict(f"{policy.name} may be extended by at most {policy.max_extension_days} {unit}; "
+        raise Conflict(f"{policy.name}最多延期 {policy.max_extension_days} {unit_zh}，还可延期 {left} {unit_zh} / "
+                       f"{policy.name} may be extended by at most {policy.max_extension_days} {unit}; "
                        f"{days} more would make {clock.extended_days + days} (at most {left} left)")
     session.add(ClockExtension(clock_id=clock.id, days=days, reason=reason.strip(), requested_by=actor,
                                approved_by=approved_by, at=to_db(now)))
@@ -381,7 +387,8 @@ def _write_clocks(session: Session, changed: list[DueClock]) -> None:
     written = int(getattr(result, "rowcount", -1))
     if dialect.supports_sane_multi_rowcount or dialect.name == "postgresql":
         if written != len(rows):
-            raise Conflict(f"{len(rows) - written} of {len(rows)} clocks changed while they were checked")
+            raise Conflict(f"检查期间有 {len(rows) - written} 个计时被改动，请重试 / {len(rows) - written} of {len(rows)} clocks "
+                           "changed while they were checked")
     for clock in changed:
         clock.lock_version += 1
         clock.loaded = clock.written()

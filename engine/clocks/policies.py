@@ -86,7 +86,7 @@ def get_policy(session: Session, code: str) -> ClockPolicy:
     policy = session.get(ClockPolicy, code)
     if policy is None:
         known = ", ".join(sorted(session.scalars(select(ClockPolicy.code)))) or "none (run seed_policies)"
-        raise NotFound(f"no clock policy '{code}'; known policies: {known}")
+        raise NotFound(f"没有代码为“{code}”的时限规则 / no clock policy '{code}'; known policies: {known}")
     return policy
 
 
@@ -96,14 +96,16 @@ def configure_policy(session: Session, actor: str | None, now: datetime, code: s
     policy = get_policy(session, code)
     unknown = sorted(set(changes) - set(_CONFIGURABLE))
     if unknown:
-        raise InvalidInput(f"cannot configure {', '.join(unknown)}; configurable: {', '.join(_CONFIGURABLE)}")
+        raise InvalidInput(f"不能配置 {', '.join(unknown)}；可配置项：{', '.join(_CONFIGURABLE)} / cannot configure "
+                           f"{', '.join(unknown)}; configurable: {', '.join(_CONFIGURABLE)}")
     if changes.get("unit", policy.unit) not in (WORKING, CALENDAR):
-        raise InvalidInput("unit must be 'wd' (working days) or 'cd' (calendar days)", field="unit")
+        raise InvalidInput("计时单位须为 wd（工作日）或 cd（自然日） / unit must be 'wd' (working days) or 'cd' "
+                           "(calendar days)", field="unit")
     for key in ("limit_days", "max_extension_days", "warn_days_left"):
         if key in changes and (not isinstance(changes[key], int) or changes[key] < 0):
-            raise InvalidInput(f"{key} must be a whole number of days, 0 or more", field=key)
+            raise InvalidInput(f"{key} 须为不小于 0 的整数天数 / {key} must be a whole number of days, 0 or more", field=key)
     if "warn_ratio" in changes and not 0 < float(changes["warn_ratio"]) <= 1:
-        raise InvalidInput("warn_ratio must be between 0 and 1, e.g. 0.8", field="warn_ratio")
+        raise InvalidInput("warn_ratio（预警比例）须在 0 与 1 之间，如 0.8 / warn_ratio must be between 0 and 1, e.g. 0.8", field="warn_ratio")
     before = {key: getattr(policy, key) for key in changes}
     for key, value in changes.items():
         setattr(policy, key, value)
@@ -117,6 +119,7 @@ def check_reason(reason: str) -> str:
     """Only time the law excludes may stop a clock; anything else is refused with the list."""
     reason = (reason or "").strip()
     if reason not in PAUSE_REASONS:
-        raise InvalidInput(f"'{reason}' is not a reason that stops a statutory clock; "
-                           f"use one of: {'、'.join(PAUSE_REASONS)}", field="reason")
+        raise InvalidInput(f"“{reason}”不是法定扣除时间的事由，请选择：{'、'.join(PAUSE_REASONS)} / '{reason}' is "
+                           f"not a reason that stops a statutory clock; use one of: {'、'.join(PAUSE_REASONS)}",
+                           field="reason")
     return reason

@@ -49,7 +49,7 @@ def _has_part(session: Session, username: str, groups: set[str], instance_id: in
 
 def require_view(session: Session, username: str | None, inst: Instance, now: datetime | None = None) -> None:
     if not may_view(session, username, inst, now):
-        raise Forbidden(f"{username or 'anonymous'} has no part in case {inst.id}")
+        raise Forbidden(f"您没有参与案件 #{inst.id}，不能查看 / {username or 'anonymous'} has no part in case {inst.id}")
 
 
 def acting_for(session: Session, row: HumanTask, actor: str | None, now: datetime,

@@ -119,7 +119,7 @@ def link(session: Session, ids: Iterable[int], instance_id: int, actor: str | No
     for ident in ids:
         row = session.get(Attachment, int(ident))
         if row is None or (row.instance_id not in (None, instance_id)) or row.uploaded_by != actor:
-            raise InvalidInput(f"attachment {ident} is not one of your uploads", field="file")
+            raise InvalidInput(f"只能附上您本人上传的文件 / attachment {ident} is not one of your uploads", field="file")
         row.instance_id = instance_id
         rows.append(row)
     session.flush()
@@ -131,11 +131,11 @@ def get(session: Session, actor: str | None, now: datetime, attachment_id: int) 
     row = session.scalar(select(Attachment).where(Attachment.id == attachment_id)
                          .options(undefer(Attachment.content)))
     if row is None:
-        raise NotFound(f"attachment {attachment_id} does not exist")
+        raise NotFound(f"附件不存在或已删除 / attachment {attachment_id} does not exist")
     if row.uploaded_by is not None and row.uploaded_by == actor:
         return row
     if row.instance_id is None or not access.may_view(session, actor, instances.get(session, row.instance_id), now):
-        raise Forbidden(f"{actor or 'anonymous'} may not open attachment {attachment_id}")
+        raise Forbidden(f"您没有参与此附件所属的案件，不能打开 / {actor or 'anonymous'} may not open attachment {attachment_id}")
     return row
 
 

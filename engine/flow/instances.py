@@ -130,17 +130,19 @@ def check_data(data: dict[str, Any] | None, field_prefix: str = "data") -> dict[
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise InvalidInput(f"{field_prefix} must be a JSON object like {{\"approved\": true}}", field=field_prefix)
+        raise InvalidInput(f"{field_prefix} 须为 JSON 对象 / {field_prefix} must be a JSON object like {{\"approved\": true}}", field=field_prefix)
     for key in data:
         if not isinstance(key, str) or not key.isidentifier() or key.startswith("_"):
-            raise InvalidInput(f"'{key}' is not a usable field name: use letters, digits and _ "
+            raise InvalidInput(f"字段名“{key}”不可用：只能用字母、数字和下划线，且不以下划线或数字开头 / "
+                               f"'{key}' is not a usable field name: use letters, digits and _ "
                                "and do not start with _ or a digit", field=f"{field_prefix}.{key}")
     try:
         size = len(json.dumps(data, ensure_ascii=False))
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{field_prefix} holds a value that is not JSON: {exc}", field=field_prefix) from exc
+        raise InvalidInput(f"{field_prefix} 含有不能存为 JSON 的值 / {field_prefix} holds a value that is not JSON: {exc}", field=field_prefix) from exc
     if size > MAX_DATA_BYTES:
-        raise InvalidInput(f"{field_prefix} is {size} bytes; the limit is {MAX_DATA_BYTES}", field=field_prefix)
+        raise InvalidInput(f"{field_prefix} 共 {size} 字节，超过上限 {MAX_DATA_BYTES} 字节 / {field_prefix} is {size} bytes; "
+                           f"the limit is {MAX_DATA_BYTES}", field=field_prefix)
     return data
 
 
@@ -177,7 +179,7 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
 def get(session: Session, instance_id: int) -> Instance:
     inst = session.get(Instance, instance_id)
     if inst is None:
-        raise NotFound(f"instance {instance_id} does not exist")
+        raise NotFound(f"案件 #{instance_id} 不存在 / instance {instance_id} does not exist")
     return inst
 
 
@@ -272,21 +274,22 @@ def save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] |
 
 def require_running(inst: Instance) -> None:
     if inst.status == SUSPENDED:
-        raise Conflict(f"instance {inst.id} is suspended; resume it first")
+        raise Conflict(f"案件 #{inst.id} 已挂起，请先恢复 / instance {inst.id} is suspended; resume it first")
     if inst.status != RUNNING:
-        raise Conflict(f"instance {inst.id} has ended ({inst.status})")
+        raise Conflict(f"案件 #{inst.id} 已结束 / instance {inst.id} has ended ({inst.status})")
 
 
 def _require_manager(session: Session, inst: Instance, actor: str | None) -> None:
     if actor is None or (actor != inst.started_by and not is_admin(session, actor)):
-        raise Forbidden(f"only the starter of instance {inst.id} or an administrator may do this")
+        raise Forbidden(f"只有案件 #{inst.id} 的发起人或管理员可以这样做 / only the starter of instance {inst.id} or an "
+                        "administrator may do this")
 
 
 def cancel(session: Session, actor: str | None, now: datetime, instance_id: int, reason: str = "") -> Instance:
     inst = get(session, instance_id)
     _require_manager(session, inst, actor)
     if inst.status not in (RUNNING, SUSPENDED):
-        raise Conflict(f"instance {inst.id} has already ended ({inst.status})")
+        raise Conflict(f"案件 #{inst.id} 已结束 / instance {inst.id} has already ended ({inst.status})")
     with operate(session, inst, now) as loaded:
         runtime.cancel(loaded.wf)
         inst.status, inst.ended_at = CANCELLED, to_db(now)
@@ -301,9 +304,9 @@ def set_suspended(session: Session, actor: str | None, now: datetime, instance_i
     inst = get(session, instance_id)
     _require_manager(session, inst, actor)
     if suspended and inst.status != RUNNING:
-        raise Conflict(f"only a running instance can be suspended (this one is {inst.status})")
+        raise Conflict(f"只有办理中的案件可以挂起 / only a running instance can be suspended (this one is {inst.status})")
     if not suspended and inst.status != SUSPENDED:
-        raise Conflict(f"instance {inst.id} is not suspended")
+        raise Conflict(f"案件 #{inst.id} 没有挂起 / instance {inst.id} is not suspended")
     inst.status = SUSPENDED if suspended else RUNNING
     audit.record(session, "suspend" if suspended else "resume", actor, now, instance_id=inst.id)
     _flush_instance(session, inst)

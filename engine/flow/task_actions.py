@@ -29,7 +29,7 @@ URGE_INTERVAL = timedelta(hours=1)
 def _reason(reason: str | None, field: str = "reason") -> str:
     text = (reason or "").strip()
     if not text:
-        raise InvalidInput("give a reason: it is written to the trail and shown to the people concerned",
+        raise InvalidInput("请填写理由：理由将记入办理过程并告知相关人员 / give a reason: it is written to the trail and shown to the people concerned",
                            field=field)
     return text[:2000]
 
@@ -37,7 +37,7 @@ def _reason(reason: str | None, field: str = "reason") -> str:
 def _user(session: Session, username: str | None, field: str) -> User:
     user = directory.find_user(session, (username or "").strip()) if username else None
     if user is None:
-        raise InvalidInput(f"no user named '{username or ''}'", field=field)
+        raise InvalidInput(f"没有用户名为“{username or ''}”的人员，请从列表中选择 / no user named '{username or ''}'", field=field)
     return user
 
 
@@ -90,7 +90,7 @@ def send_back(session: Session, actor: str, now: datetime, task_id: str, target_
     row, inst = _working(session, actor, now, task_id)
     targets = {t["task_id"]: t for t in send_back_targets(session, now, task_id)}
     if target_task_id not in targets:
-        raise InvalidInput("pick one of the earlier steps of this case to send it back to", field="target")
+        raise InvalidInput("请选择要退回到的此前环节 / pick one of the earlier steps of this case to send it back to", field="target")
     target = targets[target_task_id]
     _reopen(session, inst, now, target_task_id, actor, "send_back",
             {"from_task": row.id, "from_element": row.element_id, "from_name": row.name,
@@ -116,11 +116,13 @@ def withdraw(session: Session, actor: str, now: datetime, instance_id: int) -> H
                                                                    "transfer", "delegate", "resolve")))
         .order_by(AuditEvent.id.desc()).limit(1))
     if last is None or last.action != "complete" or last.actor != actor:
-        raise Conflict("only the last step can be withdrawn, by the person who did it, before anyone acts on it")
+        raise Conflict("只能撤回您本人办理的最后一步，且须在下一环节办理之前 / only the last step can be withdrawn, "
+                       "by the person who did it, before anyone acts on it")
     opened_since = session.scalars(select(HumanTask).where(
         HumanTask.instance_id == inst.id, HumanTask.created_at >= last.at, HumanTask.id != last.task_id)).all()
     if any(t.status != "open" or t.claimed_at is not None for t in opened_since):
-        raise Conflict("the next person has already acted on this case; ask them to send it back instead")
+        raise Conflict("下一环节已签收或办理，不能撤回；请对方退回 / the next person has already acted on this case; "
+                       "ask them to send it back instead")
     task_id = str(last.task_id)
     _reopen(session, inst, now, task_id, actor, "withdraw",
             {"to_element": last.element_id, "to_name": (last.detail or {}).get("name")}, None,
@@ -147,7 +149,7 @@ def transfer(session: Session, actor: str, now: datetime, task_id: str, to_user:
     row, _ = _working(session, actor, now, task_id)
     target = _user(session, to_user, "to_user")
     if target.username == actor:
-        raise InvalidInput("transfer the task to someone else", field="to_user")
+        raise InvalidInput("请转办给他人，不能转给自己 / transfer the task to someone else", field="to_user")
     before = row.assignee
     row.assignee, row.claimed_at = target.username, to_db(now)
     props = dict(row.properties or {})
@@ -166,10 +168,10 @@ def delegate(session: Session, actor: str, now: datetime, task_id: str, to_user:
     text = _reason(note, "note")
     row, _ = _working(session, actor, now, task_id)
     if (row.properties or {}).get("delegation"):
-        raise Conflict("this task is already delegated; wait for it to come back")
+        raise Conflict("此件已委派他人，请等待交回 / this task is already delegated; wait for it to come back")
     target = _user(session, to_user, "to_user")
     if target.username == actor:
-        raise InvalidInput("delegate the task to someone else", field="to_user")
+        raise InvalidInput("请委派给他人，不能委派给自己 / delegate the task to someone else", field="to_user")
     row.properties = {**(row.properties or {}), "delegation": {"owner": actor, "delegate": target.username,
                                                                 "note": text}}
     row.assignee, row.claimed_at = target.username, to_db(now)
@@ -187,7 +189,7 @@ def resolve(session: Session, actor: str, now: datetime, task_id: str, opinion: 
     row, _ = _working(session, actor, now, task_id)
     delegation = (row.properties or {}).get("delegation")
     if not delegation or delegation.get("delegate") != actor:
-        raise Conflict("only the person this task was delegated to can hand it back")
+        raise Conflict("只有受委派人可以交回此件 / only the person this task was delegated to can hand it back")
     text = _reason(opinion, "opinion")
     owner = delegation["owner"]
     row.properties = {**(row.properties or {}), "delegation": None,
@@ -226,7 +228,7 @@ def carbon_copy(session: Session, actor: str, now: datetime, task_id: str, recip
 def mark_copy_read(session: Session, actor: str, now: datetime, copy_id: int) -> CarbonCopy:
     copy = session.get(CarbonCopy, copy_id)
     if copy is None or copy.recipient != actor:
-        raise NotFound(f"no copy {copy_id} for {actor}")
+        raise NotFound(f"没有抄送给您的这份抄送件 / no copy {copy_id} for {actor}")
     if copy.read_at is None:
         copy.read_at = to_db(now)
         session.flush()
@@ -237,16 +239,16 @@ def urge(session: Session, actor: str, now: datetime, task_id: str, note: str = 
     """催办: remind whoever holds an open task; once an hour per person and task."""
     row = tasks.get(session, task_id)
     if row.status != "open":
-        raise Conflict(f"task {task_id} is no longer open ({row.status}); there is nobody to urge")
+        raise Conflict(f"此件（{row.name}）已办结，无需催办 / task {task_id} is no longer open ({row.status}); there is nobody to urge")
     inst = instances.get(session, row.instance_id)
     if not _may_urge(session, actor, inst):
-        raise Forbidden("only the case's starter, someone who worked on it, a supervisor or an administrator "
-                        "may urge")
+        raise Forbidden("只有发起人、办理过此件的人员、监察人员或管理员可以催办 / only the case's starter, someone who "
+                        "worked on it, a supervisor or an administrator may urge")
     recent = session.scalar(select(AuditEvent.id).where(
         AuditEvent.task_id == row.id, AuditEvent.action == "urge", AuditEvent.actor == actor,
         AuditEvent.at > to_db(now - URGE_INTERVAL)).limit(1))
     if recent is not None:
-        raise Conflict("you urged this task less than an hour ago")
+        raise Conflict("您一小时内已催办过此件，请稍后再催 / you urged this task less than an hour ago")
     people = holders(session, row)
     body = note.strip() or f"请尽快办理「{row.name}」"
     for user in people:
@@ -326,9 +328,10 @@ def remove_signer(session: Session, actor: str, now: datetime, task_id: str, rea
     instances.require_running(inst)
     item = (row.properties or {}).get("item")
     if actor not in (_added_by(session, inst, row), inst.started_by) and not directory.is_admin(session, actor):
-        raise Forbidden("only whoever added this signer, the case's starter or an administrator may remove them")
+        raise Forbidden("只有加签人、发起人或管理员可以减签 / only whoever added this signer, the case's starter or an "
+                        "administrator may remove them")
     if row.status != "open":
-        raise Conflict(f"this signer has already {row.status} the step")
+        raise Conflict(f"该会签方已{'会签' if row.status == 'completed' else '退出'}，不能减签 / this signer has already {row.status} the step")
     with instances.operate(session, inst, now) as loaded:
         countersign.remove_parallel_instance(loaded.wf, task_id)
         audit.record(session, "remove_signer", actor, now, instance_id=inst.id, task_id=row.id,

@@ -15,13 +15,13 @@ from engine.core.errors import Conflict, Forbidden, NotFound
 from engine.flow import access, instances, step_retry
 from engine.flow.models import HumanTask, Instance, TaskCandidate
 from engine.flow.projections import OPEN
-from engine.org.directory import group_codes, is_admin
+from engine.org.directory import called, group_codes, is_admin
 
 
 def get(session: Session, task_id: str) -> HumanTask:
     row = session.get(HumanTask, task_id)
     if row is None:
-        raise NotFound(f"task {task_id} does not exist")
+        raise NotFound(f"该事项不存在或已删除 / task {task_id} does not exist")
     return row
 
 
@@ -99,15 +99,18 @@ def _open_row_for(session: Session, task_id: str, actor: str | None,
     row = get(session, task_id)
     if row.status != OPEN:
         who = f" by {row.completed_by}" if row.completed_by else ""
-        raise Conflict(f"task {task_id} is no longer open: it was {row.status}{who}")
+        by = f"，由{called(session, row.completed_by)}" if row.completed_by else ""
+        raise Conflict(f"此件（{row.name}）已{_DONE_ZH.get(row.status, '办结')}{by}，不能再办理 / "
+                       f"task {task_id} is no longer open: it was {row.status}{who}")
     if may_work(session, row, actor):
         return row, None
     principal = access.acting_for(session, row, actor, now, may_work) if now is not None else None
     if principal is None:
         if row.claimed_at is not None and row.assignee != actor and _is_candidate(session, row, actor):
-            raise Conflict(f"task {task_id} ({row.name}) was claimed by {row.assignee} first")
-        raise Forbidden(f"{actor or 'anonymous'} may not work task {task_id} ({row.name}); "
-                        "it belongs to its assignee or candidates")
+            raise Conflict(f"此件（{row.name}）已被{called(session, row.assignee)}签收 / "
+                           f"task {task_id} ({row.name}) was claimed by {row.assignee} first")
+        raise Forbidden(f"您不是此件（{row.name}）的办理人或候选人，不能办理 / {actor or 'anonymous'} may not work "
+                        f"task {task_id} ({row.name}); it belongs to its assignee or candidates")
     return row, principal
 
 
@@ -121,7 +124,7 @@ def claim(session: Session, actor: str, now: datetime, task_id: str) -> HumanTas
         HumanTask.id == task_id, HumanTask.status == OPEN, HumanTask.assignee.is_(None))
         .values(assignee=actor, claimed_at=to_db(now)).execution_options(synchronize_session=False))
     if getattr(result, "rowcount", 0) != 1:
-        raise Conflict(f"task {task_id} was claimed by someone else first")
+        raise Conflict(f"此件（{row.name}）已被他人先签收 / task {task_id} was claimed by someone else first")
     session.refresh(row)
     audit.record(session, "claim", actor, now, instance_id=row.instance_id, task_id=row.id,
                  element_id=row.element_id, detail={"on_behalf_of": principal} if principal else None)
@@ -132,7 +135,8 @@ def release(session: Session, actor: str, now: datetime, task_id: str) -> HumanT
     """Give a claimed task back to its candidates."""
     row = _open_row(session, task_id, actor)
     if row.claimed_at is None:
-        raise Conflict(f"task {task_id} was assigned by the process, not claimed; transfer it instead")
+        raise Conflict(f"此件（{row.name}）由流程指定给您，不能取消签收；如需他人办理请转办 / "
+                       f"task {task_id} was assigned by the process, not claimed; transfer it instead")
     row.assignee, row.claimed_at = None, None
     audit.record(session, "release", actor, now, instance_id=row.instance_id, task_id=row.id,
                  element_id=row.element_id)
@@ -156,7 +160,8 @@ def _complete(session: Session, actor: str, now: datetime, task_id: str, data: d
     row, principal = _open_row_for(session, task_id, actor, now)
     delegation = (row.properties or {}).get("delegation")
     if delegation and delegation.get("delegate") == actor:
-        raise Conflict("this task was delegated to you: hand it back with your opinion; "
+        raise Conflict(f"此件是委派给您的：请写明意见后交回，由{called(session, delegation.get('owner'))}办理 / "
+                       "this task was delegated to you: hand it back with your opinion; "
                        f"{delegation.get('owner')} completes it")
     unclaimed = row.assignee is None
     inst = instances.get(session, row.instance_id)
@@ -183,6 +188,8 @@ def _retitle(inst: Instance, before: dict[str, Any], data: dict[str, Any]) -> No
         inst.title = new[:500]
 
 
+_DONE_ZH = {"completed": "办结", "cancelled": "取消"}
+
 _UNCLAIMED = (update(HumanTask).where(HumanTask.id == bindparam("u_id"), HumanTask.assignee.is_(None))
               .values(assignee=None))
 
@@ -193,7 +200,7 @@ def _still_unclaimed(session: Session, row: HumanTask) -> None:
     instance-then-task lock order of every step is kept)."""
     result = session.connection().execute(_UNCLAIMED, {"u_id": row.id})
     if getattr(result, "rowcount", 0) != 1:
-        raise Conflict(f"task {row.id} ({row.name}) was claimed by someone else first")
+        raise Conflict(f"此件（{row.name}）已被他人先签收 / task {row.id} ({row.name}) was claimed by someone else first")
 
 
 _PRELOAD = (select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)

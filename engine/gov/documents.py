@@ -63,7 +63,7 @@ def increment(session: Session, word: str, year: int) -> int:
             return 1
         except IntegrityError:
             continue  # another step created the year's row first: bump it instead
-    raise ExecutionError(f"could not take a number for {word} {year}; try again")
+    raise ExecutionError(f"未能取得{word}〔{year}〕的文号，请重试 / could not take a number for {word} {year}; try again")
 
 
 def register_of(session: Session, word: str, year: int) -> list[DocumentNumber]:
@@ -125,7 +125,8 @@ def _passes(rule: str, yes: int, total: int, element_id: str) -> bool:
         else:
             ratio = float(rule)
     except (ValueError, ZeroDivisionError) as exc:
-        raise ExecutionError(f"countersign rule '{rule}' is not all, any or a ratio like 2/3",
+        raise ExecutionError(f"会签规则“{rule}”无效：应为 all（全部同意）、any（任一同意）或比例如 2/3 / countersign rule "
+                             f"'{rule}' is not all, any or a ratio like 2/3",
                              element_id=element_id) from exc
     return yes >= ratio * total
 
@@ -160,6 +161,6 @@ def _distribute(call: ServiceCall) -> dict[str, Any]:
                 started = instances.start(call.session, None, call.now, INCOMING, data,
                                           title=f"{call.data.get('doc_number', '')} {call.data.get('title', '')}")
             except Exception as exc:  # noqa: BLE001 -- named for the designer, the step rolls back
-                raise ExecutionError(f"distribution to {unit} failed: {exc}", element_id=call.element_id) from exc
+                raise ExecutionError(f"分发至 {unit} 失败：{exc} / distribution to {unit} failed: {exc}", element_id=call.element_id) from exc
             sent.append({"unit": unit, "kind": kind, "instance_id": started.id})
     return {"distributed": sent}

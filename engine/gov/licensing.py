@@ -140,7 +140,7 @@ def _status(call: ServiceCall) -> dict[str, Any]:
     """Sets the application's status (property `status`) as the applicant will see it."""
     status = call.properties.get("status", "")
     if status not in STATUSES:
-        raise ExecutionError(f"property status must be one of {', '.join(STATUSES)}", element_id=call.element_id)
+        raise ExecutionError(f"扩展属性 status 须为 {', '.join(STATUSES)} 之一 / property status must be one of {', '.join(STATUSES)}", element_id=call.element_id)
     app = _application(call)
     app.status = status
     if status == "not_accepted":

@@ -63,6 +63,7 @@ def password_matches(stored: str, password: str) -> bool:
 
 
 def _text(value: Any, field: str, limit: int, what: str) -> str:
+    """Portal input: the portal's pages give the Chinese hint for each field (webapp/portal/common.py)."""
     text = str(value or "").strip()
     if not text:
         raise InvalidInput(f"{what} is required", field=field)
@@ -192,7 +193,8 @@ def folder_query(session: Session, username: str, folder: str, text: str | None 
         query = query.where(Letter.instance_id.in_(select(CarbonCopy.instance_id)
                                                    .where(CarbonCopy.recipient == username)))
     elif folder != "all":
-        raise InvalidInput(f"unknown folder '{folder}'; one of todo, {', '.join(FOLDERS)}, copies, all",
+        raise InvalidInput(f"没有“{folder}”这个文件夹 / unknown folder '{folder}'; one of todo, {', '.join(FOLDERS)}, "
+                           "copies, all",
                            field="folder")
     if text and text.strip():
         needle = f"%{text.strip()}%"
@@ -216,7 +218,7 @@ def _move(call: ServiceCall) -> dict[str, Any]:
     """Puts the letter in the folder the element names (property `folder`)."""
     folder = call.properties.get("folder", "")
     if folder not in FOLDERS:
-        raise ExecutionError(f"property folder must be one of {', '.join(FOLDERS)}", element_id=call.element_id)
+        raise ExecutionError(f"扩展属性 folder 须为 {', '.join(FOLDERS)} 之一 / property folder must be one of {', '.join(FOLDERS)}", element_id=call.element_id)
     letter = _letter_of(call)
     letter.folder = folder
     if folder == "rejected":

@@ -99,7 +99,7 @@ def start_pending(session: Session, now: datetime, kind: str, ident: int) -> boo
 def kept(session: Session, kind: str, ident: int) -> Letter | Application | None:
     """A submission by kind ('letter' or 'application') and id."""
     if kind not in KINDS:
-        raise InvalidInput(f"unknown kind of submission '{kind}'; one of {', '.join(KINDS)}", field="kind")
+        raise InvalidInput(f"没有“{kind}”这类提交 / unknown kind of submission '{kind}'; one of {', '.join(KINDS)}", field="kind")
     return session.get(Letter, ident) if kind == "letter" else session.get(Application, ident)
 
 
@@ -130,7 +130,7 @@ def answer_supplement(session: Session, now: datetime, app: Application, files: 
     and the case returns to the window's acceptance check."""
     row = supplement_task(session, app)
     if row is None:
-        raise Conflict("this application is not waiting for supplementary materials")
+        raise Conflict("此申请目前不需要补正材料 / this application is not waiting for supplementary materials")
     note = str(note or "").strip()
     if not note or len(note) > MAX_NOTE:
         raise InvalidInput(f"say what you hand in, at most {MAX_NOTE} characters", field="supplement_note")

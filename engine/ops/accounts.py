@@ -44,7 +44,7 @@ class Person:
 
 def _require_admin(session: Session, actor: str) -> None:
     if not directory.is_admin(session, actor):
-        raise Forbidden(f"only an administrator may change accounts ({actor} is not one)")
+        raise Forbidden(f"只有管理员可以修改账号 / only an administrator may change accounts ({actor} is not one)")
 
 
 def _groups(raw: list[str] | str) -> list[str]:

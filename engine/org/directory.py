@@ -41,7 +41,7 @@ def end_sessions(user: User) -> int:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user named '{username}'")
+        raise NotFound(f"没有用户名为“{username}”的人员 / no user named '{username}'")
     return user
 
 
@@ -170,6 +170,14 @@ def department_heads(session: Session, code: str | None) -> list[User]:
         if members:
             return members
     return []
+
+
+def called(session: Session, username: str | None) -> str:
+    """How a message names a person: their display name, else the user name (未登录用户 for nobody)."""
+    if not username:
+        return "未登录用户"
+    user = find_user(session, username)
+    return (user.display_name if user is not None and user.display_name else None) or username
 
 
 def names_of(session: Session, usernames: set[str], departments: set[str]) -> dict[str, str]:

@@ -158,7 +158,7 @@ def new_reference(session: Session, now: datetime, column: Any, prefix: str, wha
         reference = f"{prefix}{day}{secrets.randbelow(10**6):06d}"
         if session.scalar(select(column).where(column == reference).limit(1)) is None:
             return reference
-    raise ExecutionError(f"could not find a free {what}; try again")
+    raise ExecutionError(f"未能生成不重复的编号，请重试 / could not find a free {what}; try again")
 
 
 def guarded_match(session: Session, now: datetime, keys: list[str], limit: int, window: timedelta,

@@ -20,11 +20,6 @@ from webapp import labels
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS = {"running": ("计时中", "running"), "warned": ("黄牌预警", "warned"), "overdue": ("红牌超期", "overdue"),
-          "paused": ("暂停", "paused"), "finished_on_time": ("按时办结", "finished on time"),
-          "finished_late": ("超期办结", "finished late"), "expired": ("逾期失效", "expired"),
-          "cancelled": ("已取消", "cancelled")}
-LEVEL = {"yellow": ("黄牌", "yellow"), "red": ("红牌", "red"), "none": ("", "")}
 KIND = {"case": ("整件", "case"), "step": ("环节", "step")}
 
 
@@ -70,8 +65,9 @@ def clock_columns(lang: str) -> list[Column]:
         Column("暂停次数", "pauses", lambda r: len(r["pauses"])),
         Column("暂停开始", "paused since", lambda r: r["paused_since"]),
         Column("延期次数", "extensions", lambda r: r["extensions"]),
-        Column("状态", "status", lambda r: _pick(STATUS, r["status"], lang)),
-        Column("预警", "warning", lambda r: _pick(LEVEL, r["warning_level"], lang)),
+        Column("状态", "status", lambda r: labels.status(r["status"], "clock")),
+        Column("预警", "warning", lambda r: "" if r["warning_level"] in (None, "none")
+               else labels.status(r["warning_level"], "level")),
     ]
 
 
