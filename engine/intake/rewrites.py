@@ -28,11 +28,10 @@ def _collection_variable(text: str, el: etree._Element, filename: str, problems:
     """`${users}`, `=users` or `users` name the list variable; anything else cannot be used."""
     value = text.strip()
     try:
-        translated = translate_expression(value) if re.match(r"[$#]\{|=", value) else value
+        translated = translate_expression(value, boolean=False) if re.match(r"[$#]\{|=", value) else value
     except UntranslatableExpression as exc:
         problems.append(located(ERROR, "untranslatable-expression", str(exc), filename, el))
         return None
-    translated = re.sub(r"^truthy\((.*)\)$", r"\1", translated)
     if not translated.isidentifier():
         problems.append(located(ERROR, "untranslatable-expression",
                                 f"multi-instance collection '{value}' must name a list variable", filename, el))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
+from engine.bpmn.sandbox import make_script_engine
 from engine.intake.dialects import normalize
 from engine.intake.expressions import UntranslatableExpression, quote_timer, translate_expression
 from engine.intake.lint import executable_process_ids, lint
@@ -28,26 +29,31 @@ START_END = '<bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:star
             '<bpmn:endEvent id="e"><bpmn:incoming>z</bpmn:incoming></bpmn:endEvent>'
 
 
-@pytest.mark.parametrize(("juel", "python"), [
-    ("${approved}", "truthy(approved)"),
-    ("#{!approved}", "not truthy(approved)"),
-    ("${amount >= 10000 && level eq 'A'}", "amount >= 10000 and level == 'A'"),
-    ("${a || !b}", "a or not b"),
-    ("${users.size() == approvedCounter}", "len(users) == approvedCounter"),
-    ("${!clarified.equals('yes')}", "not (clarified == 'yes')"),
-    ('${customer.prop("age").numberValue() >= 21}', 'customer["age"] >= 21'),
-    ("${pass==1}", "v_pass == 1"),
-    ("${empty list}", "is_empty(list)"),
-    ("${x gt 3 and y le 2}", "x > 3 and y <= 2"),
-    ("${note == 'a && b'}", "note == 'a && b'"),  # nothing is rewritten inside strings
-    ("=fraud", "truthy(fraud)"),
-    ("bpmn:getDataObject('clarified') = 'no'", "clarified == 'no'"),
-    ("approved == True", "approved == True"),  # plain Python from SpiffWorkflow files stays as is
-    ("not done", "not done"),
-    ("product_info.color == True", "product_info.color == True"),
+@pytest.mark.parametrize(("juel", "data", "expected"), [
+    ("${approved}", {"approved": True}, True),
+    ("#{!approved}", {"approved": "false"}, True),
+    ("${amount >= 10000 && level eq 'A'}", {"amount": "12000", "level": "A"}, True),
+    ("${a || !b}", {"a": False, "b": False}, True),
+    ("${users.size() == approvedCounter}", {"users": ["x", "y"], "approvedCounter": 2}, True),
+    ("${!clarified.equals('yes')}", {"clarified": "no"}, True),
+    ('${customer.prop("age").numberValue() >= 21}', {"customer": {"age": 30}}, True),
+    ("${pass==1}", {"pass": "1"}, True),
+    ("${empty list}", {"list": None}, True),
+    ("${x gt 3 and y le 2}", {"x": 4, "y": 2}, True),
+    ("${note == 'a && b'}", {"note": "a && b"}, True),  # nothing is rewritten inside strings
+    ("=fraud", {"fraud": True}, True),
+    ("bpmn:getDataObject('clarified') = 'no'", {"clarified": "no"}, True),
+    ("approved == True", {"approved": True}, True),  # plain Python from SpiffWorkflow files stays as is
+    ("not done", {"done": False}, True),
 ])
-def test_translation(juel: str, python: str) -> None:
-    assert translate_expression(juel) == python
+def test_translation(juel: str, data: dict, expected: object) -> None:
+    python = translate_expression(juel)
+    assert make_script_engine().environment.evaluate(python, dict(data)) == expected
+
+
+@pytest.mark.parametrize("python", ["approved == True", "not done", "product_info.color == True"])
+def test_python_is_kept_as_written(python: str) -> None:
+    assert translate_expression(python) == python
 
 
 @pytest.mark.parametrize("text", ["${reservationService.showUp()}", "Service Level == 'Premium'",
