@@ -21,7 +21,7 @@ from engine.core.errors import Conflict, InvalidDefinition, NotFound
 from engine.core.problems import ERROR, WARNING, Problem, has_errors
 from engine.flow.models import DefinitionFile, Instance, ProcessVersion
 from engine.intake.dialects import normalize
-from engine.intake.lint import executable_process_ids, lint
+from engine.intake.lint import executable_process_ids, lint, why_nothing_runs
 from engine.intake.xmlsafe import parse_bpmn
 
 
@@ -53,10 +53,7 @@ def check_files(files: list[tuple[str, bytes]]) -> tuple[dict[str, etree._Elemen
         problems.extend(normalize(tree, filename))
         problems.extend(lint(tree, filename))
         if not executable_process_ids(tree):
-            problems.append(Problem(ERROR, "no-executable-process",
-                                    "no executable process: every process is marked isExecutable=\"false\" "
-                                    "(a diagram only); mark the process executable in the modeler to run it",
-                                    filename))
+            problems.append(Problem(ERROR, "no-executable-process", why_nothing_runs(tree), filename))
         trees[filename] = tree
     return trees, problems
 

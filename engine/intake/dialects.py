@@ -17,6 +17,12 @@ from engine.intake.expressions import (
     timer_defect,
     translate_expression,
 )
+from engine.intake.flow_rewrites import (
+    guard_conditions,
+    resolve_event_definition_refs,
+    split_conditional_flows,
+    unconditioned_gateway_flows,
+)
 from engine.intake.rewrites import (
     data_objects_by_name,
     fix_data_stores,
@@ -33,7 +39,9 @@ def _bpmn(el: etree._Element, path: str) -> list[etree._Element]:
 def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
     """Adapt the tree in place; warnings for each adaptation, errors for what cannot be adapted."""
     root = tree.getroot()
-    problems: list[Problem] = []
+    problems = resolve_event_definition_refs(root, filename)
+    problems += split_conditional_flows(root, filename)
+    problems += unconditioned_gateway_flows(root, filename)
     for tag in EXPRESSION_TAGS:  # all three are yes/no tests, so a lone variable is tested JUEL-style
         for el in _bpmn(root, f"//bpmn:{tag}"):
             _adapt_expression(el, filename, problems, boolean=True)
@@ -47,6 +55,7 @@ def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
     problems += fix_data_stores(root, filename)
     problems += scripts_as_external(root, filename)
     problems += data_objects_by_name(root, filename)
+    guard_conditions(root)
     return problems
 
 

@@ -35,7 +35,18 @@ from lxml import etree
 from engine.core.problems import ERROR, WARNING, Problem
 from engine.intake import prerequisites, vocabulary
 from engine.intake.expressions import BPMN_NS, quote_timer, timer_defect
-from engine.intake.tree import NS, is_executable, label, local, xpath
+from engine.intake.tree import (
+    NS,
+    bpmn_ids,
+    has_steps,
+    in_extensions,
+    is_executable,
+    label,
+    local,
+    process_of,
+    runnable,
+    xpath,
+)
 
 ACTIVITIES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
               "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
@@ -48,7 +59,18 @@ _EVENT_TRIGGERS = {"signalEventDefinition": "signalRef", "escalationEventDefinit
 
 def executable_process_ids(tree: etree._ElementTree) -> list[str]:
     """Ids of the processes SpiffWorkflow will be asked to build."""
-    return [p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS) if is_executable(p) and p.get("id")]
+    return [p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS) if runnable(p) and p.get("id")]
+
+
+def why_nothing_runs(tree: etree._ElementTree) -> str:
+    """The reason a file has no executable process, naming each process."""
+    reasons = [f"process '{label(p)}' " + ("is marked isExecutable=\"false\" (a diagram only)" if not is_executable(p)
+                                         else "has no steps (an empty pool)")
+               for p in tree.getroot().iterfind("bpmn:process", NS)]
+    if not reasons:
+        return "no executable process: the file holds no process; draw one in the modeler"
+    return ("no executable process: " + "; ".join(reasons)
+            + "; mark the process executable in the modeler (and draw its steps) to run it")
 
 
 def process_summaries(tree: etree._ElementTree) -> list[dict[str, object]]:
@@ -69,7 +91,7 @@ class _Linter:
         self.root = root
         self.filename = filename
         self.problems: list[Problem] = []
-        self.ids = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        self.ids = bpmn_ids(root)
 
     def add(self, severity: str, code: str, el: etree._Element, message: str) -> None:
         self.problems.append(Problem(severity, code, message, self.filename, el.sourceline, el.get("id")))
@@ -83,6 +105,10 @@ class _Linter:
                 self.add(WARNING, "not-executable", process, f"process '{label(process)}' is marked "
                          "isExecutable=\"false\": it is a diagram only and will not be run; tick "
                          "'Executable' in the modeler if it should run")
+                continue
+            if not has_steps(process):
+                self.add(WARNING, "empty-process", process, f"process '{label(process)}' has no steps (an "
+                         "empty pool, as drawn for an outside party): nothing of it runs")
                 continue
             self.unsupported(process)
             self.scripts_and_calls(process)
@@ -107,16 +133,23 @@ class _Linter:
                 self.add(ERROR, rule.code, _owner_element(prop), rule.refusal(value, known))
 
     def duplicate_ids(self) -> None:
-        """Ids must be unique (vendor form fields reuse ids legitimately, so only BPMN elements count)."""
-        own = [el for el in self.root.iter() if isinstance(el.tag, str) and el.get("id")
-               and etree.QName(el).namespace == BPMN_NS]
+        """Ids must be unique where SpiffWorkflow looks them up: among a file's top-level elements and
+        within one process. Elsewhere (two pools, vendor extensions, diagram data) it tolerates them."""
         groups: dict[str, list[etree._Element]] = {}
-        for el in own:
-            groups.setdefault(el.get("id"), []).append(el)
+        for el in self.root.iter():
+            if isinstance(el.tag, str) and el.get("id") and etree.QName(el).namespace == BPMN_NS \
+                    and not in_extensions(el):
+                groups.setdefault(el.get("id"), []).append(el)
         for ident, members in groups.items():
-            if len(members) > 1:
-                self.add(ERROR, "duplicate-id", members[1], f"the id '{ident}' is used {len(members)} times "
-                         f"(first on line {members[0].sourceline}); give every element its own id")
+            if len(members) < 2:
+                continue
+            scopes = [el.getparent() if el.getparent() is self.root else process_of(el) for el in members]
+            clash = any(scopes.count(scope) > 1 for scope in scopes if scope is not None)
+            self.add(ERROR if clash else WARNING, "duplicate-id" if clash else "tolerated-duplicate-id",
+                     members[1], f"the id '{ident}' is used {len(members)} times (first on line "
+                     f"{members[0].sourceline}); " + ("give every element its own id" if clash else
+                                                     "each use is in a different pool, so it still works; "
+                                                     "modelers expect unique ids, so give each its own"))
 
     def references(self, process: etree._Element) -> None:
         for flow in xpath(process, ".//bpmn:sequenceFlow"):
@@ -212,36 +245,17 @@ class _Linter:
         return all(t is not None and _plain_end(t) for t in targets)  # no flow at all: the path ends here
 
     def flows(self, process: etree._Element) -> None:
+        """Several unconditional flows out of an activity run in parallel (dialects.normalize has already
+        put an inclusive gateway after activities with conditional flows)."""
         outgoing: dict[str, list[etree._Element]] = {}
         for flow in xpath(process, ".//bpmn:sequenceFlow"):
             outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
         for source_id, flows in outgoing.items():
             source = self.ids.get(source_id)
-            if source is None:
-                continue
-            kind = local(source)
-            if kind in ("exclusiveGateway", "inclusiveGateway") and len(flows) > 1:
-                self._gateway_conditions(source, flows)
-            elif kind in ACTIVITIES + EVENTS:
-                self._activity_flows(source, flows)
-
-    def _gateway_conditions(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
-        for flow in flows:
-            if flow.get("id") != gateway.get("default") and not _condition(flow):
-                self.add(ERROR, "missing-condition", flow, f"flow '{label(flow)}' leaving gateway "
-                         f"'{label(gateway)}' ({gateway.get('id')}) has no condition; give it a condition "
-                         "or make it the gateway's default flow")
-
-    def _activity_flows(self, source: etree._Element, flows: list[etree._Element]) -> None:
-        conditional = [f for f in flows if _condition(f) is not None]
-        if conditional:
-            self.add(ERROR, "conditional-flow-from-task", conditional[0], f"'{label(source)}' has a "
-                     "conditional outgoing flow, which is not supported; put an exclusive gateway after it "
-                     "and move the conditions onto the gateway's flows")
-        elif len(flows) > 1:
-            self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave "
-                     f"'{label(source)}': all of them run in parallel (an implicit parallel split); draw a "
-                     "parallel gateway to make that visible, or an exclusive gateway if only one should run")
+            if source is not None and local(source) in ACTIVITIES + EVENTS and len(flows) > 1:
+                self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave "
+                         f"'{label(source)}': all of them run in parallel (an implicit parallel split); draw a "
+                         "parallel gateway to make that visible, or an exclusive gateway if only one should run")
 
     def timers(self, process: etree._Element) -> None:
         for timer in xpath(process, ".//bpmn:timerEventDefinition"):
@@ -312,8 +326,3 @@ def _plain_end(el: etree._Element) -> bool:
     """An end event that throws nothing (or terminates): reaching it just ends the path."""
     kinds = {local(c) for c in el if local(c).endswith("EventDefinition")}
     return local(el) == "endEvent" and kinds <= {"terminateEventDefinition"}
-
-
-def _condition(flow: etree._Element) -> str | None:
-    cond = flow.find(f"{{{BPMN_NS}}}conditionExpression")
-    return None if cond is None else (cond.text or "").strip()

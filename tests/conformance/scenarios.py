@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from conftest import CONFORMANCE_DIR
@@ -25,6 +26,7 @@ from engine.org import directory as org
 from tests.conftest import forget_live_objects
 
 STARTER = "applicant"
+EXTRA_DIR = Path(__file__).resolve().parent / "extra"  # files we wrote ourselves, named "extra/..."
 Scenario = Callable[["Run"], None]
 
 
@@ -36,18 +38,27 @@ class Registered:
 
 
 REGISTRY: dict[str, Registered] = {}
+EXTRA: dict[str, Registered] = {}
 
 
 def scenario(*files: str) -> Callable[[Scenario], Scenario]:
-    """Register a scenario that exercises the given corpus files."""
+    """Register a scenario that exercises the given corpus files (or extra/ files, kept apart)."""
 
     def wrap(body: Scenario) -> Scenario:
         name = body.__name__.removeprefix("run_")
-        assert name not in REGISTRY, f"duplicate scenario {name}"
-        REGISTRY[name] = Registered(name, files, body)
+        table = EXTRA if files and all(f.startswith("extra/") for f in files) else REGISTRY
+        assert name not in REGISTRY and name not in EXTRA, f"duplicate scenario {name}"
+        table[name] = Registered(name, files, body)
         return body
 
     return wrap
+
+
+def source(name: str) -> bytes:
+    """A corpus file's bytes, or one of ours under extra/."""
+    if name.startswith("extra/"):
+        return (EXTRA_DIR / name.removeprefix("extra/")).read_bytes()
+    return (CONFORMANCE_DIR / name).read_bytes()
 
 
 def _username(group: str) -> str:
@@ -98,7 +109,7 @@ class Run:
 
     def deploy(self, *files: str) -> definitions.DeployResult:
         self.step()
-        batch = [(name, (CONFORMANCE_DIR / name).read_bytes()) for name in files]
+        batch = [(name, source(name)) for name in files]
         return definitions.deploy(self.session, "designer", self.now, batch)
 
     def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = STARTER) -> Case:

@@ -231,3 +231,17 @@ def run_manual_check_with_fraud_check(run: Run) -> None:
                          not_reached=("ErrorEndEvent_FraudDetected", "ErrorEndEvent_Timeout"))
     assert data["decision"] == "granted"
     assert STARTER == case.instance.started_by
+
+
+BIZAGI = "bpmn-io/bpmn-moddle_vendor_bizagi-nested-ns-definition.bpmn"
+
+
+@scenario(BIZAGI)
+def run_bizagi_pool_beside_an_empty_pool(run: Run) -> None:
+    """The empty 'Hauptprozess' pool is a stub with nothing to run; the other pool runs its one task."""
+    result = run.deploy(BIZAGI)
+    assert [p.code for p in result.problems if p.element_id == "Id_f2afc6ec-e5fc-4205-837c-4f637bf95ba6"] \
+        == ["empty-process"]
+    case = run.start("Id_1f46c2af-002d-4b63-b1d1-7f181acc6065")
+    case.complete("Aufgabe 1")
+    case.finished("Id_b9ff4ef1-7f18-4c42-8667-122fc9c12929", "Id_e673ec36-e00a-4857-b74d-bcd82c4eeff5")

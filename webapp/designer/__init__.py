@@ -56,8 +56,13 @@ def check() -> Any:
     previews = []
     for name, tree in trees.items():
         data = dict(files)[name]
-        for process_id in lint.executable_process_ids(tree):
-            previews.append({"file": name, "process_id": process_id, "svg": _preview(data, process_id)})
+        runs = set(lint.executable_process_ids(tree))
+        drawn = diagram.drawn_diagrams(tree)
+        for element_id, title in drawn:
+            previews.append({"file": name, "process_id": element_id, "title": title,
+                             "executable": element_id in runs, "svg": _preview(data, element_id)})
+        if not drawn:
+            previews.append({"file": name, "process_id": None, "title": "", "executable": bool(runs), "svg": None})
     status = 400 if any(p.severity == "error" for p in problems) else 200
     return render_template("designer/index.html", versions=_versions(),
                            report={"files": [n for n, _ in files], "problems": problems, "previews": previews}), status

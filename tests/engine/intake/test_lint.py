@@ -53,8 +53,11 @@ def test_a_clean_model_has_no_problems() -> None:
 
 
 def test_executable_process_ids() -> None:
-    xml = (f'<bpmn:definitions {NS} id="d"><bpmn:process id="a"/><bpmn:process id="b" isExecutable="true"/>'
-           '<bpmn:process id="c" isExecutable="false"/></bpmn:definitions>')
+    step = '<bpmn:startEvent id="s{}"/>'
+    xml = (f'<bpmn:definitions {NS} id="d"><bpmn:process id="a">{step.format(1)}</bpmn:process>'
+           f'<bpmn:process id="b" isExecutable="true">{step.format(2)}</bpmn:process>'
+           f'<bpmn:process id="c" isExecutable="false">{step.format(3)}</bpmn:process>'
+           '<bpmn:process id="empty" isExecutable="true"/></bpmn:definitions>')
     assert executable_process_ids(etree.fromstring(xml.encode()).getroottree()) == ["a", "b"]
 
 
@@ -156,33 +159,62 @@ def test_implicit_split_is_a_warning_suggesting_a_parallel_gateway() -> None:
     assert not [x for x in problems(body) if x.severity == ERROR]
 
 
-def test_conditional_flow_from_task() -> None:
+def adapted(body: str) -> tuple[etree._ElementTree, list[Problem]]:
+    """The model after dialects.normalize, with what normalize and lint found."""
+    tree = doc(body)
+    found_problems = normalize(tree, "m.bpmn")
+    return tree, found_problems + lint(tree, "m.bpmn")
+
+
+def test_conditional_flow_from_task_leaves_through_an_inclusive_gateway() -> None:
     body = LINE + '<bpmn:endEvent id="e2"/>' + flow("f3", "t", "e2", "x == 1")
-    [p] = found(body, "conditional-flow-from-task")
-    assert p.severity == ERROR and p.element_id == "f3" and "gateway" in p.message
+    tree, found_problems = adapted(body)
+    [p] = [x for x in found_problems if x.code == "conditional-flow-from-task"]
+    assert p.severity == WARNING and p.element_id == "t" and "inclusive gateway" in p.message
+    assert not [x for x in found_problems if x.severity == ERROR]
+    [gateway] = tree.getroot().iter(f"{{{BPMN}}}inclusiveGateway")
+    outgoing = {f.get("id"): f.findtext(f"{{{BPMN}}}conditionExpression")
+                for f in tree.getroot().iter(f"{{{BPMN}}}sequenceFlow") if f.get("sourceRef") == gateway.get("id")}
+    assert outgoing == {"f2": "True", "f3": "x == 1"}
 
 
 GATEWAY = S + '<bpmn:{kind} id="g" name="Approved?"{default}/>' + E + '<bpmn:endEvent id="e2"/>' \
     + flow("f1", "s", "g") + "{yes}{no}"
 
 
+def conditions(tree: etree._ElementTree) -> dict[str, str | None]:
+    return {f.get("id"): f.findtext(f"{{{BPMN}}}conditionExpression") for f in tree.getroot().iter(f"{{{BPMN}}}sequenceFlow")}
+
+
 @pytest.mark.parametrize("kind", ["exclusiveGateway", "inclusiveGateway"])
-def test_missing_condition_names_gateway_and_flow(kind: str) -> None:
+def test_missing_condition_counts_as_true_with_a_warning(kind: str) -> None:
     body = GATEWAY.format(kind=kind, default="", yes=flow("yes", "g", "e", "ok == True"), no=flow("no", "g", "e2"))
-    [p] = found(body, "missing-condition")
-    assert p.severity == ERROR and p.element_id == "no"
-    assert "Approved?" in p.message and "no" in p.message
+    tree, found_problems = adapted(body)
+    [p] = [x for x in found_problems if x.code == "missing-condition"]
+    assert p.severity == WARNING and p.element_id == "no"
+    assert "Approved?" in p.message and "counts as true" in p.message
+    assert not [x for x in found_problems if x.severity == ERROR]
+    expected = "not ((ok == True))" if kind == "exclusiveGateway" else "True"  # first true flow wins
+    assert conditions(tree)["no"] == expected
+
+
+def test_exclusive_gateway_takes_the_first_true_flow_in_file_order() -> None:
+    body = S + '<bpmn:exclusiveGateway id="g"/>' + E + '<bpmn:endEvent id="e2"/><bpmn:endEvent id="e3"/>' \
+        + flow("f1", "s", "g") + flow("a", "g", "e", "x > 1") + flow("b", "g", "e2") + flow("c", "g", "e3", "x > 5")
+    tree, found_problems = adapted(body)
+    assert conditions(tree) == {"f1": None, "a": "x > 1", "b": "not ((x > 1))", "c": "False"}
+    assert [p.element_id for p in found_problems if p.code == "unreachable-flow"] == ["c"]
 
 
 def test_empty_condition_is_missing_but_default_flow_needs_none() -> None:
     empty = GATEWAY.format(kind="exclusiveGateway", default="", yes=flow("yes", "g", "e", "ok"),
                            no=flow("no", "g", "e2", "  "))
-    assert [p.element_id for p in found(empty, "missing-condition")] == ["no"]
+    assert [p.element_id for p in adapted(empty)[1] if p.code == "missing-condition"] == ["no"]
     default = GATEWAY.format(kind="exclusiveGateway", default=' default="no"', yes=flow("yes", "g", "e", "ok"),
                              no=flow("no", "g", "e2"))
-    assert found(default, "missing-condition") == []
+    assert [p for p in adapted(default)[1] if p.code == "missing-condition"] == []
     single = S + '<bpmn:exclusiveGateway id="g"/>' + E + flow("f1", "s", "g") + flow("f2", "g", "e")
-    assert found(single, "missing-condition") == []
+    assert [p for p in adapted(single)[1] if p.code == "missing-condition"] == []
 
 
 @pytest.mark.parametrize(("fmt", "refused"), [("groovy", True), ("javascript", True), ("c#", True),
@@ -235,7 +267,6 @@ def test_global_task() -> None:
 
 @pytest.mark.parametrize(("body", "element"), [
     ('<bpmn:task id="t"/>', "p"),
-    ("", "p"),
     (LINE.replace('<bpmn:task id="t"/>', '<bpmn:subProcess id="t"><bpmn:task id="inner"/></bpmn:subProcess>'), "t"),
     (LINE + '<bpmn:startEvent id="s2"/>' + flow("f9", "s2", "t"), "p"),
 ])
@@ -321,11 +352,18 @@ def test_data_object_references_that_resolve_are_fine() -> None:
     assert found(body, "dangling-reference") == []
 
 
-def test_shared_event_definitions_and_ad_hoc_sub_processes() -> None:
+def test_shared_event_definitions_are_copied_in_and_ad_hoc_sub_processes_refused() -> None:
     body = LINE + '<bpmn:intermediateCatchEvent id="c"><bpmn:eventDefinitionRef>td</bpmn:eventDefinitionRef>' \
-                  '</bpmn:intermediateCatchEvent><bpmn:adHocSubProcess id="ah"><bpmn:task id="a1"/></bpmn:adHocSubProcess>'
-    assert [p.element_id for p in found(body, "event-definition-ref")] == ["c"]
-    assert [p.element_id for p in found(body, "ad-hoc-subprocess")] == ["ah"]
+                  '</bpmn:intermediateCatchEvent><bpmn:intermediateCatchEvent id="u"><bpmn:eventDefinitionRef>nope' \
+                  '</bpmn:eventDefinitionRef></bpmn:intermediateCatchEvent>' \
+                  '<bpmn:adHocSubProcess id="ah"><bpmn:task id="a1"/></bpmn:adHocSubProcess>'
+    shared = '<bpmn:timerEventDefinition id="td"><bpmn:timeDuration>PT2H</bpmn:timeDuration></bpmn:timerEventDefinition>'
+    tree = doc(body, extra=shared)
+    found_problems = normalize(tree, "m.bpmn") + lint(tree, "m.bpmn")
+    [copied] = tree.getroot().xpath("//bpmn:intermediateCatchEvent[@id='c']/bpmn:timerEventDefinition", namespaces={"bpmn": BPMN})
+    assert copied.get("id") == "td_c" and copied.findtext(f"{{{BPMN}}}timeDuration") == "'PT2H'"
+    assert [(p.element_id, p.severity) for p in found_problems if p.code == "event-definition-ref"] == [("u", ERROR)]
+    assert [p.element_id for p in found_problems if p.code == "ad-hoc-subprocess"] == ["ah"]
 
 
 def test_correlation_property_without_retrieval_expression() -> None:
@@ -478,11 +516,10 @@ def test_manifest_verdicts_are_read() -> None:
 @pytest.mark.parametrize(("name", "code"), [
     ("miwg/C.6.0_reference.bpmn", "compensation"),
     ("camunda/order-handling.bpmn", "cron-timer"),
-    ("miwg/C.3.0_reference.bpmn", "missing-condition"),
+    ("miwg/C.3.0_reference.bpmn", "no-start-event"),
     ("bpmn-io/bpmn-js_error_duplicate-ids.bpmn", "duplicate-id"),
     ("miwg/C.1.0_camunda-modeler-5.23_export.bpmn", "empty-timer"),
     ("miwg/C.8.1_reference.bpmn", "business-rule-without-dmn"),
-    ("bpmn-io/bpmn-moddle_vendor_bizagi-nested-ns-definition.bpmn", "no-start-event"),
     ("bpmn-io/bpmn-moddle_vendor_yaoqiang-event-definitions.bpmn", "untranslatable-expression"),
     ("flowable/TransactionSubProcessTest.testSimpleCase.bpmn20.xml", "compensation"),
 ])
