@@ -79,16 +79,23 @@ def _read_zeebe(node: etree._Element, found: dict[str, Any]) -> None:
 
 
 def _read_resource_roles(node: etree._Element, found: dict[str, Any]) -> None:
-    """Standard potentialOwner/humanPerformer: 'user(a), group(b)' or a plain group name."""
-    for role in ("potentialOwner", "humanPerformer", "performer"):
+    """Standard humanPerformer/potentialOwner (Camunda 7's reading): 'user(a), group(b)', plain names.
+    A humanPerformer is the person who does the task: its value, literal or expression, is the
+    assignee. A potentialOwner's plain name is a candidate group; a plain expression is kept apart
+    (candidateOwners) because it may name the starting user (${initiator}) rather than a group."""
+    for role in ("humanPerformer", "performer", "potentialOwner"):
         for expr in node.iterfind(f"{{{BPMN_NS}}}{role}//{{{BPMN_NS}}}formalExpression"):
             for item in split_list(expr.text or ""):
                 match = _OWNER_ITEM.match(item)
-                kind, value = (match.group(1), match.group(2)) if match else ("group", item)
-                if role == "humanPerformer" and kind == "user":
+                kind, value = (match.group(1), match.group(2)) if match else (None, item)
+                if not value:
+                    continue
+                if role != "potentialOwner" and kind != "group":
                     found.setdefault("assignee", value)
-                key = "candidateUsers" if kind == "user" else "candidateGroups"
-                if value and value not in found.setdefault(key, []):
+                    continue
+                key = {"user": "candidateUsers", "group": "candidateGroups"}.get(kind or "") or (
+                    "candidateOwners" if re.match(r"[$#]\{", value) else "candidateGroups")
+                if value not in found.setdefault(key, []):
                     found[key].append(value)
 
 

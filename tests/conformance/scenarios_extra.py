@@ -30,3 +30,32 @@ def run_task_split_takes_only_the_flows_whose_condition_holds(run: Run) -> None:
     assert case.names() == ["Notify"]
     case.complete("Notify")
     case.finished("end_notify", not_reached=("archive", "never"))
+
+
+ASSIGNMENT = "extra/assignment_expressions.bpmn"
+
+
+def _who(case: object, name: str) -> tuple[str | None, list[tuple[str, str]]]:
+    row = case.task(name)  # type: ignore[attr-defined]
+    return row.assignee, sorted((c.kind, c.value) for c in row.candidates)
+
+
+@scenario(ASSIGNMENT)
+def run_initiator_performer_and_owner_expressions(run: Run) -> None:
+    run.deploy(ASSIGNMENT)
+    case = run.start("assignment_expressions", {"reviewer": "li", "dept": "finance", "signers": ["zhao", "qian"]},
+                     actor="wang")
+    assert _who(case, "Draft") == ("wang", []), "${initiator} is the starting user"
+    case.complete("Draft")
+    assert _who(case, "Confirm") == ("wang", []), "a humanPerformer expression names the assignee"
+    case.complete("Confirm")
+    assert _who(case, "Review") == (None, [("group", "office"), ("user", "li")])
+    case.complete("Review", actor="li")
+    assert _who(case, "Recheck") == (None, [("group", "finance"), ("user", "wang")]), \
+        "a potentialOwner expression naming the starter is that user; others are groups, as in Camunda"
+    case.complete("Recheck", actor="wang")
+    assert _who(case, "Sign") == (None, [("group", "finance_head"), ("group", "leaders"),
+                                         ("user", "qian"), ("user", "zhao")])
+    case.complete("Sign", actor="zhao")
+    data = case.finished("sign", "end")
+    assert data["applyUser"] == "wang"
