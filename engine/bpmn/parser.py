@@ -6,6 +6,14 @@ import re
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, SimpleBpmnTask, _EndJoin
@@ -115,7 +123,12 @@ class _VendorMixin:
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         ext = dict(super().parse_extensions(node))  # type: ignore[misc]
-        vendor = read_vendor_extensions(self.node if node is None else node)
+        element = self.node if node is None else node
+        vendor = read_vendor_extensions(element)
+        parent = element.getparent()
+        if etree.QName(element).localname == "startEvent" and parent is not None \
+                and parent.get("triggeredByEvent") == "true":  # engine/bpmn/event_subprocesses.py
+            vendor["interrupting"] = (element.get("isInterrupting") or "true").strip().lower() != "false"
         if vendor:
             ext["govflow"] = vendor
         return ext
@@ -145,6 +158,22 @@ class _SendTaskParser(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("sendTask
         if self.node.get("messageRef") or self.xpath("./bpmn:messageEventDefinition"):
             return super().create_task()
         return ExternalTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+
+_StartParser = SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][0]
+
+
+class _StartEventParser(_StartParser):  # type: ignore[misc,valid-type]
+    """Start events also read error and escalation triggers (event sub-processes start on them);
+    SpiffWorkflow's parser skips them, so such an event sub-process started with the instance."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition([MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH,
+                                                      CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH,
+                                                      ESCALATION_EVENT_XPATH])
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
 
 
 class _ProcessParser(SpiffProcessParser):
@@ -186,6 +215,10 @@ class GovflowParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")] = (
         _with_vendor(_ServiceTaskParser),
         SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")][1],
+    )
+    OVERRIDE_PARSER_CLASSES[full_tag("startEvent")] = (
+        _with_vendor(_StartEventParser),
+        SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
     )
     OVERRIDE_PARSER_CLASSES[full_tag("sendTask")] = (
         _with_vendor(_SendTaskParser),

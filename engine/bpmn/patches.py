@@ -7,6 +7,8 @@ from typing import Any
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util import event as _event_module
 
+from engine.bpmn.event_subprocesses import trigger_in_scopes
+
 
 def _specific_first(tasks: list[Any], event: Any) -> list[Any]:
     """BPMN: an error/escalation boundary naming the thrown code wins over a catch-all boundary;
@@ -19,15 +21,20 @@ def _specific_first(tasks: list[Any], event: Any) -> list[Any]:
 
 
 def _catch(self: Any, event: Any, internal: bool = True) -> int:
-    """SpiffWorkflow's EventManager.catch with `_specific_first` applied to the catching tasks."""
+    """SpiffWorkflow's EventManager.catch with `_specific_first` applied to the catching tasks, and
+    event sub-processes of sub-process scopes started as the top level's are (event_subprocesses)."""
     if event.target is None:
         self.update_collaboration(event)
+        trigger_in_scopes(self.workflow, event)
         tasks = [t for t in self.tasks.values() if t.task_spec.catches(t, event)]
         if not tasks and internal:
             self.workflow.bpmn_events.append(event)
     else:
         tasks = [t for t in self.tasks.values()
                  if t.workflow == event.target and t.task_spec.event_definition.catches(t, event)]
+        if not tasks and trigger_in_scopes(self.workflow, event, event.target):
+            tasks = [t for t in self.tasks.values()
+                     if t.workflow == event.target and t.task_spec.event_definition.catches(t, event)]
         if not tasks:
             event.target = event.target.parent_workflow
             return self.catch(event)

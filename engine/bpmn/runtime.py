@@ -327,12 +327,15 @@ def _waiting(wf: Workflow) -> list[tuple[Any, Any]]:
         definition = task.task_spec.event_definition
         parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         found.extend((task, part) for part in parts)
-    for name in getattr(wf.spec.start, "trigger_specs", []):  # event sub-processes wait from the start
-        sp_spec = wf.subprocess_specs.get(name)
-        for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
-            definition = start.event_definition
-            parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-            found.extend((None, part) for part in parts)
+    scopes = [wf, *(sp for sp in wf.subprocesses.values() if not sp.completed)]
+    for scope in scopes:  # event sub-processes wait from their scope's start, sub-processes included
+        for name in getattr(scope.spec.start, "trigger_specs", []):
+            sp_spec = wf.subprocess_specs.get(name)
+            for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
+                definition = start.event_definition
+                parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) \
+                    else [definition]
+                found.extend((None, part) for part in parts)
     return found
 
 

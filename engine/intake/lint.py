@@ -6,14 +6,9 @@ Run it on the tree `dialects.normalize` has adapted. Two kinds of check:
 - runtime support (everything else) covers executable processes only (isExecutable="true" or absent);
   a process marked isExecutable="false" gets one 'not-executable' warning instead, as it never runs.
 
-Interrupting event sub-processes: SpiffWorkflow 3.2.0 starts them but never cancels the main flow.
-That is harmless only when the trigger can happen solely at a moment the main flow has nothing left to
-cancel. The rule: the sub-process's start event catches a signal, escalation or error that is thrown
-only inside the same scope, every throw of it is an end event or an intermediate throw event that leads
-straight to plain end events, and the scope has no parallel, inclusive or event-based gateway, no
-implicit split and no non-interrupting boundary event (so no other branch can be alive). This is
-SpiffWorkflow's own test model spiff/spiffwf_event-subprocess.bpmn (signal thrown just before the end),
-which runs correctly; it gets a warning. Every other interrupting event sub-process is an error.
+Event sub-processes run as drawn, interrupting or not (engine/bpmn/event_subprocesses.py); lint
+refuses only what BPMN forbids (an error start that does not interrupt) or what would misfire (a start
+without trigger would start with the process, a conditional start is never watched).
 
 Several unconditional flows leaving an activity are BPMN's implicit parallel split. Plain SpiffWorkflow
 refuses them ("Multiple outgoing flows are not supported"); govflow's parser (engine/bpmn/parser.py)
@@ -28,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import Counter
 
 from lxml import etree
 
@@ -52,9 +46,6 @@ ACTIVITIES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "se
               "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
 EVENTS = ("startEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
 PYTHON_FORMATS = ("python", "python3", "text/x-python", "text/python", "py")
-_CONCURRENT = ("parallelGateway", "inclusiveGateway", "eventBasedGateway")
-_EVENT_TRIGGERS = {"signalEventDefinition": "signalRef", "escalationEventDefinition": "escalationRef",
-                   "errorEventDefinition": "errorRef"}
 
 
 def executable_process_ids(tree: etree._ElementTree) -> list[str]:
@@ -204,45 +195,23 @@ class _Linter:
                          f"'{name}' (or remove the input/output specification)")
 
     def event_subprocess(self, sub: etree._Element) -> None:
+        """Event sub-processes run interrupting or not, as drawn (engine/bpmn/event_subprocesses.py);
+        what BPMN forbids or SpiffWorkflow cannot trigger is refused with what to do instead."""
         for start in xpath(sub, "./bpmn:startEvent"):
-            if (start.get("isInterrupting") or "true").strip().lower() == "false":
-                continue
-            if self._harmless_interruption(sub, start):
-                self.add(WARNING, "interrupting-event-subprocess", sub, "this event sub-process runs without "
-                         "interrupting the main flow; here it is only triggered as the main flow ends, so "
-                         "the result is the same")
-            else:
-                self.add(ERROR, "interrupting-event-subprocess", sub, "interrupting event sub-processes are "
-                         "not supported (the main flow would keep running); untick 'Interrupting' on its "
-                         "start event, or put the main flow in a sub-process with a boundary event")
-
-    def _harmless_interruption(self, sub: etree._Element, start: etree._Element) -> bool:
-        """True when the trigger is thrown only where the main flow is ending anyway (see docstring)."""
-        scope = sub.getparent()
-        triggers = [(local(d), d.get(_EVENT_TRIGGERS[local(d)])) for d in start
-                    if local(d) in _EVENT_TRIGGERS]
-        if len(triggers) != 1 or not triggers[0][1] or scope is None or self._concurrent(scope):
-            return False
-        kind, ref = triggers[0]
-        throws = [d.getparent() for d in xpath(scope, f".//bpmn:{kind}[@{_EVENT_TRIGGERS[kind]}=$r]", r=ref)
-                  if local(d.getparent()) in ("endEvent", "intermediateThrowEvent")
-                  and sub not in d.iterancestors()]
-        return bool(throws) and all(self._ends_after(t, scope) for t in throws)
-
-    def _concurrent(self, scope: etree._Element) -> bool:
-        if any(xpath(scope, f"./bpmn:{kind}") for kind in _CONCURRENT):
-            return True
-        if xpath(scope, "./bpmn:boundaryEvent[@cancelActivity='false']"):
-            return True
-        sources = Counter(f.get("sourceRef") for f in xpath(scope, "./bpmn:sequenceFlow"))
-        return any(count > 1 for count in sources.values())
-
-    def _ends_after(self, throw: etree._Element, scope: etree._Element) -> bool:
-        if local(throw) == "endEvent":
-            return True
-        targets = [self.ids.get(f.get("targetRef")) for f in xpath(scope, "./bpmn:sequenceFlow[@sourceRef=$s]",
-                                                                   s=throw.get("id"))]
-        return all(t is not None and _plain_end(t) for t in targets)  # no flow at all: the path ends here
+            triggers = {local(c) for c in start if local(c).endswith("EventDefinition")}
+            interrupting = (start.get("isInterrupting") or "true").strip().lower() != "false"
+            if not triggers:
+                self.add(ERROR, "event-subprocess-start", sub, f"the event sub-process '{label(sub)}' has a "
+                         "start event without a trigger, so it would start together with the process; give "
+                         "its start event a timer, message, signal, error or escalation trigger")
+            elif "errorEventDefinition" in triggers and not interrupting:
+                self.add(ERROR, "event-subprocess-start", sub, f"the event sub-process '{label(sub)}' starts "
+                         "on an error without interrupting, which BPMN does not allow (an error always ends "
+                         "what raised it); tick 'Interrupting' on its start event, or catch an escalation "
+                         "if the main flow should go on")
+            elif "conditionalEventDefinition" in triggers:
+                self.add(ERROR, "event-subprocess-start", sub, f"the event sub-process '{label(sub)}' starts "
+                         "on a condition, which govflow cannot watch for; start it with a message or signal")
 
     def flows(self, process: etree._Element) -> None:
         """Several unconditional flows out of an activity run in parallel (dialects.normalize has already
@@ -322,7 +291,3 @@ def _owner_element(el: etree._Element) -> etree._Element:
     return el
 
 
-def _plain_end(el: etree._Element) -> bool:
-    """An end event that throws nothing (or terminates): reaching it just ends the path."""
-    kinds = {local(c) for c in el if local(c).endswith("EventDefinition")}
-    return local(el) == "endEvent" and kinds <= {"terminateEventDefinition"}

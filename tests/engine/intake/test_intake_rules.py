@@ -143,17 +143,6 @@ def test_implicit_split_and_conditional_flow_from_task_are_warnings() -> None:
     assert codes(conditional)["conditional-flow-from-task"] == "warning"
 
 
-def test_interrupting_event_subprocess_is_refused_unless_self_triggered() -> None:
-    sub = '<bpmn:subProcess id="sub" triggeredByEvent="true"><bpmn:startEvent id="ss">{d}</bpmn:startEvent></bpmn:subProcess>'
-    by_message = sub.format(d='<bpmn:messageEventDefinition messageRef="m"/>')
-    assert codes(START_END + by_message)["interrupting-event-subprocess"] == "error"
-    non_interrupting = by_message.replace('<bpmn:startEvent id="ss">', '<bpmn:startEvent id="ss" isInterrupting="false">')
-    assert "interrupting-event-subprocess" not in codes(START_END + non_interrupting)
-    self_signal = sub.format(d='<bpmn:signalEventDefinition signalRef="go"/>') + \
-        '<bpmn:intermediateThrowEvent id="th"><bpmn:signalEventDefinition signalRef="go"/></bpmn:intermediateThrowEvent>'
-    assert codes(START_END + self_signal)["interrupting-event-subprocess"] == "warning"
-
-
 def test_diagram_only_processes_are_warned_not_linted() -> None:
     found = codes('<bpmn:complexGateway id="g"/>', executable="false")
     assert found == {"not-executable": "warning"}

@@ -124,32 +124,30 @@ EVENT_SUB = ('<bpmn:subProcess id="es" triggeredByEvent="true"><bpmn:startEvent 
 MESSAGE = '<bpmn:messageEventDefinition messageRef="m"/>'
 
 
-def test_interrupting_event_subprocess_is_an_error() -> None:
-    body = LINE + EVENT_SUB.format(attr="", trigger=MESSAGE)
-    [p] = found(body, "interrupting-event-subprocess", extra='<bpmn:message id="m" name="m"/>')
-    assert p.severity == ERROR and p.element_id == "es"
-    explicit = LINE + EVENT_SUB.format(attr=' isInterrupting="true"', trigger=MESSAGE)
-    assert found(explicit, "interrupting-event-subprocess")[0].severity == ERROR
+@pytest.mark.parametrize("attr", ["", ' isInterrupting="true"', ' isInterrupting="false"'])
+@pytest.mark.parametrize("trigger", [MESSAGE, '<bpmn:signalEventDefinition signalRef="g"/>',
+                                     '<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration>'
+                                     "</bpmn:timerEventDefinition>",
+                                     '<bpmn:escalationEventDefinition escalationRef="x"/>'])
+def test_event_subprocesses_run_interrupting_or_not(attr: str, trigger: str) -> None:
+    body = LINE + EVENT_SUB.format(attr=attr, trigger=trigger)
+    extra = '<bpmn:message id="m" name="m"/><bpmn:signal id="g" name="g"/><bpmn:escalation id="x"/>'
+    assert [p.format() for p in problems(body, extra=extra) if p.severity == ERROR] == []
 
 
-def test_non_interrupting_event_subprocess_is_fine() -> None:
-    body = LINE + EVENT_SUB.format(attr=' isInterrupting="false"', trigger=MESSAGE)
-    assert found(body, "interrupting-event-subprocess") == []
-
-
-def test_event_subprocess_triggered_only_as_the_main_flow_ends_is_a_warning() -> None:
-    signal = '<bpmn:signalEventDefinition signalRef="sig"/>'
-    main = S + f'<bpmn:intermediateThrowEvent id="th">{signal}</bpmn:intermediateThrowEvent>' + E \
-        + flow("f1", "s", "th") + flow("f2", "th", "e")
-    [p] = found(main + EVENT_SUB.format(attr="", trigger=signal), "interrupting-event-subprocess")
-    assert p.severity == WARNING
-    # the same signal thrown while a task still waits in a parallel branch would need a real interruption
-    parallel = S + '<bpmn:parallelGateway id="pg"/><bpmn:userTask id="u"/>' \
-        + f'<bpmn:intermediateThrowEvent id="th">{signal}</bpmn:intermediateThrowEvent>' + E \
-        + '<bpmn:endEvent id="e2"/>' + flow("f1", "s", "pg") + flow("f2", "pg", "th") + flow("f3", "pg", "u") \
-        + flow("f4", "th", "e") + flow("f5", "u", "e2")
-    [p] = found(parallel + EVENT_SUB.format(attr="", trigger=signal), "interrupting-event-subprocess")
-    assert p.severity == ERROR
+def test_error_start_must_interrupt_and_every_start_needs_a_trigger() -> None:
+    error = '<bpmn:errorEventDefinition errorRef="err"/>'
+    extra = '<bpmn:error id="err" errorCode="E"/>'
+    assert found(LINE + EVENT_SUB.format(attr="", trigger=error), "event-subprocess-start", extra=extra) == []
+    [p] = found(LINE + EVENT_SUB.format(attr=' isInterrupting="false"', trigger=error), "event-subprocess-start",
+                extra=extra)
+    assert p.severity == ERROR and p.element_id == "es" and "tick 'Interrupting'" in p.message
+    [p] = found(LINE + EVENT_SUB.format(attr="", trigger=""), "event-subprocess-start")
+    assert p.severity == ERROR and "start together with the process" in p.message
+    conditional = '<bpmn:conditionalEventDefinition><bpmn:condition>x &gt; 1</bpmn:condition>' \
+                  "</bpmn:conditionalEventDefinition>"
+    [p] = found(LINE + EVENT_SUB.format(attr="", trigger=conditional), "event-subprocess-start")
+    assert "message or signal" in p.message
 
 
 def test_implicit_split_is_a_warning_suggesting_a_parallel_gateway() -> None:
