@@ -4,9 +4,13 @@ in-memory tree handed to the parser is adapted, and every adaptation is reported
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from lxml import etree
 
+from engine.core.clock import CHINA_TZ
 from engine.core.problems import ERROR, WARNING, Problem
+from engine.intake import cron
 from engine.intake.expressions import (
     BPMN_NS,
     EXPRESSION_TAGS,
@@ -78,11 +82,25 @@ def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem]) -> 
     text = (el.text or "").strip()
     if not text:
         return  # lint reports empty timers
+    if etree.QName(el).localname == "timeCycle" and cron.looks_like_cron(text) and timer_defect(text, "timeCycle") is None:
+        _adapt_cron(el, text, filename, problems)
+        return
     quoted = quote_timer(text)
     if quoted is not None:
         el.text = quoted
         problems.append(located(WARNING, "adapted-timer", f"timer '{text}' read as the ISO 8601 value {quoted}",
                                 filename, el))
         return
-    if timer_defect(text) is None:  # defects are lint's to report, once
+    if timer_defect(text, etree.QName(el).localname) is None:  # defects are lint's to report, once
         _adapt_expression(el, filename, problems, boolean=False)
+
+
+def _adapt_cron(el: etree._Element, text: str, filename: str, problems: list[Problem]) -> None:
+    """A cron cycle runs through APScheduler's CronTrigger (engine/bpmn/cron.py), at most once a minute."""
+    canonical = cron.to_fields(text)
+    el.text = repr(canonical)
+    gap = cron.shortest_gap(text, datetime(2026, 1, 5, tzinfo=CHINA_TZ))
+    bounded = gap is not None and gap < cron.MIN_CYCLE
+    problems.append(located(WARNING, "adapted-timer", f"timer '{text}' is a cron expression (China time); it "
+                            "runs as " + canonical + (f", and fires at most once every {cron.MIN_CYCLE} instead of "
+                                                      f"every {gap}" if bounded else ""), filename, el))

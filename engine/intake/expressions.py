@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from lxml import etree
 
 from engine.core.problems import Problem
-from engine.intake import feel, juel
+from engine.intake import cron, feel, juel
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 VENDOR_NAMESPACES = {
@@ -24,14 +24,12 @@ VENDOR_NAMESPACES = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 KEYWORD_PREFIX = juel.KEYWORD_PREFIX
-EXPRESSION_TAGS = ("conditionExpression", "completionCondition", "loopCondition")
+EXPRESSION_TAGS = ("conditionExpression", "completionCondition", "loopCondition", "condition")
 TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
 FEEL_LANGUAGES = ("feel", "dmn")  # language URIs naming FEEL (DMN's expression language)
 
 _ISO_DURATION = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-_CRON_FIELD = r"(?:[\d*?/,#LW-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)"
-_CRON = re.compile(rf"^(?=.*[\d*?]){_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4,6}}$")
 _XPATH_DATA = re.compile(r"bpmn:getDataObject\(\s*'([^']+)'\s*\)")
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
@@ -213,12 +211,19 @@ def _owner(el: etree._Element) -> etree._Element | None:
     return None
 
 
-def timer_defect(text: str) -> tuple[str, str] | None:
-    """(code, message) for timer text no translation can rescue (cron, '1w', C# calls); lint reports it."""
+def timer_defect(text: str, kind: str | None = None) -> tuple[str, str] | None:
+    """(code, message) for timer text no translation can rescue (a cron outside a cycle or one with no
+    equivalent, '1w', C# calls); lint reports it. `kind` is timeDate, timeDuration or timeCycle."""
     value = text.strip()
-    if _CRON.match(value) and not re.search(r"[$#]\{", value):
-        return "cron-timer", (f"timer '{value}' is a Quartz/cron expression; enter an ISO 8601 date, duration "
-                              "or cycle instead, e.g. R/P1D (every day) or R/PT1H (every hour)")
+    if cron.looks_like_cron(value):
+        if kind != "timeCycle":
+            return "cron-timer", (f"timer '{value}' is a cron expression, which repeats: make the timer a "
+                                  "cycle (timeCycle), or enter a date or duration such as P7D")
+        try:
+            cron.to_fields(value)
+        except cron.CronError as exc:
+            return "cron-timer", f"timer '{value}' is a cron expression govflow cannot fire: {exc}"
+        return None
     if re.fullmatch(r"\d+\s*[a-zA-Z]+", value):
         return "invalid-timer", (f"timer '{value}' is not ISO 8601; write a duration such as P7D (7 days) "
                                  "or PT2H (2 hours)")

@@ -27,7 +27,7 @@ import re
 from lxml import etree
 
 from engine.core.problems import ERROR, WARNING, Problem
-from engine.intake import prerequisites, vocabulary
+from engine.intake import cron, prerequisites, vocabulary
 from engine.intake.expressions import BPMN_NS, quote_timer, timer_defect
 from engine.intake.tree import (
     NS,
@@ -107,6 +107,7 @@ class _Linter:
                 self.event_subprocess(sub)
             self.flows(process)
             self.timers(process)
+            self.conditional_boundaries(process)
             prerequisites.ParserPrerequisites(self.ids, self.add).check(process)
             self.govflow_properties(process)
             for scope in [process, *xpath(process, ".//bpmn:subProcess|.//bpmn:transaction")]:
@@ -226,6 +227,16 @@ class _Linter:
                          f"'{label(source)}': all of them run in parallel (an implicit parallel split); draw a "
                          "parallel gateway to make that visible, or an exclusive gateway if only one should run")
 
+    def conditional_boundaries(self, process: etree._Element) -> None:
+        """A conditional boundary event tests the data of its own path: what the steps inside the
+        sub-process it sits on set does not reach it (Camunda re-tests on every variable change)."""
+        for event in xpath(process, ".//bpmn:boundaryEvent[bpmn:conditionalEventDefinition]"):
+            host = self.ids.get(event.get("attachedToRef"))
+            if host is not None and local(host) in ("subProcess", "transaction", "callActivity"):
+                self.add(WARNING, "conditional-boundary-data", event, f"conditional event '{label(event)}' "
+                         f"on '{label(host)}' tests the data as it was when '{label(host)}' began; values "
+                         "set by the steps inside it do not make it fire. Test them after it, with a gateway")
+
     def timers(self, process: etree._Element) -> None:
         for timer in xpath(process, ".//bpmn:timerEventDefinition"):
             owner = timer.getparent()
@@ -236,9 +247,13 @@ class _Linter:
                          "enter one in the modeler such as PT2H (2 hours) or P7D (7 days)")
                 continue
             for kind, text in specs:
-                defect = timer_defect(text) or _literal_timer_defect(kind, text)
+                defect = timer_defect(text, kind) or _literal_timer_defect(kind, text)
                 if defect is not None:
                     self.add(ERROR, defect[0], owner, defect[1])
+                elif kind == "timeCycle" and local(owner) == "startEvent" and local(owner.getparent()) == "process":
+                    self.add(WARNING, "cycle-start", owner, f"timer start '{label(owner)}' repeats, but govflow "
+                             "starts a case when someone starts it: each case then waits for the cycle's next "
+                             "time and runs once")
 
     def correlations(self) -> None:
         """SpiffWorkflow reads correlation properties of the whole file before anything else."""
@@ -280,6 +295,8 @@ def _literal_timer_defect(kind: str, text: str) -> tuple[str, str] | None:
     wanted, prefix = _TIMER_SHAPES[kind]
     if isinstance(value, str) and quote_timer(value) is not None and re.match(prefix, value):
         return None
+    if kind == "timeCycle" and isinstance(value, str) and value.startswith(cron.PREFIX):
+        return None  # translated from a cron expression by dialects.normalize
     return "invalid-timer", f"timer value {text} is not {wanted} (ISO 8601); correct it in the modeler"
 
 

@@ -108,7 +108,7 @@ FLOWS = '<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="t"/><bpmn:sequenceFl
     ('<bpmn:businessRuleTask id="t"/>', "business-rule-without-dmn"),
     ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDate/></bpmn:timerEventDefinition>'
      "</bpmn:intermediateCatchEvent>", "empty-timer"),
-    ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 12 * * ?</bpmn:timeCycle>'
+    ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDate>0 0 12 * * ?</bpmn:timeDate>'
      "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", "cron-timer"),
 ])
 def test_unsupported_constructs_are_errors(element: str, code: str) -> None:
