@@ -275,8 +275,22 @@ def el_call(value: Any, method: str, *args: Any) -> Any:
         raise ELError(f".{method}() does not take {len(args)} argument(s)") from exc
 
 
+def el_typed(value: Any, kind: str) -> Any:
+    """A decision table input as its typeRef says (Camunda's DMN engine converts them too); null stays null."""
+    if value is None:
+        return None
+    if kind == "integer":
+        return to_long(value)
+    if kind == "number":
+        return value if _number(value) else to_double(value)
+    if kind == "boolean":
+        return el_bool(value)
+    return to_text(value) if kind == "string" else value
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "el_bool": el_bool, "el_eq": el_eq, "el_ne": el_ne, "el_lt": el_lt, "el_gt": el_gt, "el_le": el_le,
     "el_ge": el_ge, "el_add": el_add, "el_sub": el_sub, "el_mul": el_mul, "el_div": el_div,
     "el_mod": el_mod, "el_neg": el_neg, "el_concat": el_concat, "el_get": el_get, "el_call": el_call,
+    "el_typed": el_typed,
 }

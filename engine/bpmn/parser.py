@@ -1,4 +1,5 @@
-"""SpiffWorkflow parser that also reads the assignment and form extensions other modelers write."""
+"""SpiffWorkflow parser that also reads the assignment and form extensions other modelers write, DMN
+decisions the way Camunda and Spiff call them, error and escalation starts, and implicit ends."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, SimpleBpmnTask, _End
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
+from engine.bpmn import decisions
 from engine.bpmn.specs import ExternalTask
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -30,7 +32,7 @@ ASSIGNMENT_NAMESPACES = (
 )
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "formKey", "dueDate", "priority",
-              "initiator", "followUpDate")
+              "initiator", "followUpDate", "resultVariable", "mapDecisionResult")
 LIST_ATTRIBUTES = ("candidateGroups", "candidateUsers")
 _OWNER_ITEM = re.compile(r"^\s*(user|group)\s*\(\s*([^)]*?)\s*\)\s*$")
 
@@ -84,6 +86,9 @@ def _read_zeebe(node: etree._Element, found: dict[str, Any]) -> None:
             found["dueDate"] = child.get("dueDate", "").lstrip("=")
         elif local == "priorityDefinition" and child.get("priority"):
             found["priority"] = child.get("priority")
+        elif local == "calledDecision" and child.get("resultVariable"):  # engine/bpmn/decisions.py
+            found["resultVariable"] = child.get("resultVariable")
+            found["mapDecisionResult"] = "zeebe"
 
 
 def _read_resource_roles(node: etree._Element, found: dict[str, Any]) -> None:
@@ -216,6 +221,8 @@ class GovflowParser(SpiffBpmnParser):
         _with_vendor(_ServiceTaskParser),
         SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")][1],
     )
+    OVERRIDE_PARSER_CLASSES[full_tag("businessRuleTask")] = (_with_vendor(decisions.DecisionTaskParser),
+                                                             decisions.DecisionTask)
     OVERRIDE_PARSER_CLASSES[full_tag("startEvent")] = (
         _with_vendor(_StartEventParser),
         SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
@@ -225,6 +232,10 @@ class GovflowParser(SpiffBpmnParser):
         SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("sendTask")][1],
     )
     PROCESS_PARSER_CLASS = _ProcessParser
+
+    def add_dmn_xml(self, node: etree._Element, filename: str | None = None) -> None:
+        """Every decision of the file, not only its first (engine/bpmn/decisions.py)."""
+        decisions.add_dmn(self, node, filename)
 
 
 __all__ = ["GovflowParser", "ValidationException", "read_vendor_extensions"]

@@ -69,11 +69,17 @@ def _locate(trees: dict[str, etree._ElementTree], exc: ValidationException) -> t
     return filename, line
 
 
-def parse_batch(trees: dict[str, etree._ElementTree],
-                wanted: dict[str, list[str]]) -> tuple[list[ParsedProcess], list[Problem]]:
-    """Parse normalised trees together so call activities resolve between the files of one batch."""
+def parse_batch(trees: dict[str, etree._ElementTree], wanted: dict[str, list[str]],
+                decisions: dict[str, etree._ElementTree] | None = None) -> tuple[list[ParsedProcess], list[Problem]]:
+    """Parse normalised trees together so call activities (and business rule tasks, `decisions`: DMN
+    trees) resolve between the files of one batch."""
     parser = GovflowParser()
     problems: list[Problem] = []
+    for filename, tree in (decisions or {}).items():
+        try:
+            parser.add_dmn_xml(tree.getroot(), filename=filename)
+        except ValidationException as exc:
+            return [], [_validation_problem({**trees, **(decisions or {})}, exc, filename)]
     for filename, tree in trees.items():
         try:
             parser.add_bpmn_xml(tree, filename=filename)

@@ -20,9 +20,9 @@ from engine.core.clock import to_db
 from engine.core.errors import Conflict, InvalidDefinition, NotFound
 from engine.core.problems import ERROR, WARNING, Problem, has_errors
 from engine.flow.models import DefinitionFile, Instance, ProcessVersion
-from engine.intake.dialects import normalize
-from engine.intake.lint import executable_process_ids, lint, why_nothing_runs
-from engine.intake.xmlsafe import parse_bpmn
+from engine.intake import batch
+from engine.intake.batch import Batch
+from engine.intake.lint import executable_process_ids
 
 
 @dataclass
@@ -40,32 +40,26 @@ class DeployResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+def check_batch(files: list[tuple[str, bytes]]) -> Batch:
+    """Parse safely, adapt vendor dialects and lint the BPMN, DMN and form files of one upload."""
+    return batch.check(files)
+
+
 def check_files(files: list[tuple[str, bytes]]) -> tuple[dict[str, etree._ElementTree], list[Problem]]:
-    """Parse safely, adapt vendor dialects and lint; returns the adapted trees and every problem."""
-    trees: dict[str, etree._ElementTree] = {}
-    problems: list[Problem] = []
-    for filename, data in files:
-        try:
-            tree = parse_bpmn(data, filename)
-        except InvalidDefinition as exc:
-            problems.extend(exc.problems or [Problem(ERROR, "unreadable", str(exc), filename)])
-            continue
-        problems.extend(normalize(tree, filename))
-        problems.extend(lint(tree, filename))
-        if not executable_process_ids(tree):
-            problems.append(Problem(ERROR, "no-executable-process", why_nothing_runs(tree), filename))
-        trees[filename] = tree
-    return trees, problems
+    """The adapted trees (BPMN and DMN) and every problem of an upload."""
+    checked = check_batch(files)
+    return {**checked.bpmn, **checked.dmn}, checked.problems
 
 
 def deploy(session: Session, actor: str | None, now: datetime,
            files: list[tuple[str, bytes]]) -> DeployResult:
     """Deploy files together; refuses the whole batch with every problem if any file has an error."""
-    trees, problems = check_files(files)
+    checked = check_batch(files)
+    problems, trees = checked.problems, {**checked.bpmn, **checked.dmn}
     if has_errors(problems):
         raise InvalidDefinition(_summary(problems), problems)
-    wanted = {name: executable_process_ids(tree) for name, tree in trees.items()}
-    parsed, parse_problems = runtime.parse_batch(trees, wanted)
+    wanted = {name: executable_process_ids(tree) for name, tree in checked.bpmn.items()}
+    parsed, parse_problems = runtime.parse_batch(checked.bpmn, wanted, checked.dmn)
     problems.extend(parse_problems)
     external = _resolve_calls(session, parsed, problems)
     if has_errors(problems):

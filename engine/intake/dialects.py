@@ -4,6 +4,7 @@ in-memory tree handed to the parser is adapted, and every adaptation is reported
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from lxml import etree
@@ -40,20 +41,23 @@ def _bpmn(el: etree._Element, path: str) -> list[etree._Element]:
     return el.xpath(path, namespaces={"bpmn": BPMN_NS})
 
 
-def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
-    """Adapt the tree in place; warnings for each adaptation, errors for what cannot be adapted."""
+def normalize(tree: etree._ElementTree, filename: str, names: Mapping[str, str] | None = None) -> list[Problem]:
+    """Adapt the tree in place; warnings for each adaptation, errors for what cannot be adapted. `names`:
+    variable names with spaces or dots the batch stores under safe names (engine/intake/batch.py)."""
     root = tree.getroot()
+    known = dict(names or {})
+    language = root.get("expressionLanguage")
     problems = resolve_event_definition_refs(root, filename)
     problems += split_conditional_flows(root, filename)
     problems += unconditioned_gateway_flows(root, filename)
     for tag in EXPRESSION_TAGS:  # all three are yes/no tests, so a lone variable is tested JUEL-style
         for el in _bpmn(root, f"//bpmn:{tag}"):
-            _adapt_expression(el, filename, problems, boolean=True)
+            _adapt_expression(el, filename, problems, True, known, el.get("language") or language)
     for el in _bpmn(root, "//bpmn:loopCardinality"):  # a number of instances, e.g. ${nrOfApprovers}
-        _adapt_expression(el, filename, problems, boolean=False)
+        _adapt_expression(el, filename, problems, False, known, el.get("language") or language)
     for tag in TIMER_TAGS:
         for el in _bpmn(root, f"//bpmn:{tag}"):
-            _adapt_timer(el, filename, problems)
+            _adapt_timer(el, filename, problems, known)
     problems += fix_vendor_multi_instance(root, filename)
     problems += fix_missing_refs(root, filename)
     problems += fix_data_stores(root, filename)
@@ -63,12 +67,13 @@ def normalize(tree: etree._ElementTree, filename: str) -> list[Problem]:
     return problems
 
 
-def _adapt_expression(el: etree._Element, filename: str, problems: list[Problem], boolean: bool = True) -> None:
+def _adapt_expression(el: etree._Element, filename: str, problems: list[Problem], boolean: bool = True,
+                      names: Mapping[str, str] | None = None, language: str | None = None) -> None:
     text = (el.text or "").strip()
     if not text:
         return
     try:
-        translated = translate_expression(text, boolean)
+        translated = translate_expression(text, boolean, names, language)
     except UntranslatableExpression as exc:
         problems.append(located(ERROR, "untranslatable-expression", str(exc), filename, el))
         return
@@ -78,7 +83,8 @@ def _adapt_expression(el: etree._Element, filename: str, problems: list[Problem]
                                 filename, el))
 
 
-def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem]) -> None:
+def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem],
+                 names: Mapping[str, str] | None = None) -> None:
     text = (el.text or "").strip()
     if not text:
         return  # lint reports empty timers
@@ -92,7 +98,7 @@ def _adapt_timer(el: etree._Element, filename: str, problems: list[Problem]) -> 
                                 filename, el))
         return
     if timer_defect(text, etree.QName(el).localname) is None:  # defects are lint's to report, once
-        _adapt_expression(el, filename, problems, boolean=False)
+        _adapt_expression(el, filename, problems, False, names)
 
 
 def _adapt_cron(el: etree._Element, text: str, filename: str, problems: list[Problem]) -> None:

@@ -169,9 +169,6 @@ class _Linter:
         for el in xpath(process, ".//bpmn:complexGateway"):
             self.add(ERROR, "complex-gateway", el, "complex gateways are not supported; use an inclusive or "
                      "exclusive gateway with conditions")
-        for el in xpath(process, ".//bpmn:businessRuleTask"):
-            self.add(ERROR, "business-rule-without-dmn", el, "business rule (DMN) tasks are not supported: "
-                     "govflow has no decision engine; use a script task or gateway conditions")
 
     def scripts_and_calls(self, process: etree._Element) -> None:
         for el in xpath(process, ".//bpmn:scriptTask[@scriptFormat]"):

@@ -105,7 +105,6 @@ FLOWS = '<bpmn:sequenceFlow id="a" sourceRef="s" targetRef="t"/><bpmn:sequenceFl
     ('<bpmn:intermediateThrowEvent id="t"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>',
      "compensation"),
     ('<bpmn:complexGateway id="t"/>', "complex-gateway"),
-    ('<bpmn:businessRuleTask id="t"/>', "business-rule-without-dmn"),
     ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDate/></bpmn:timerEventDefinition>'
      "</bpmn:intermediateCatchEvent>", "empty-timer"),
     ('<bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition><bpmn:timeDate>0 0 12 * * ?</bpmn:timeDate>'

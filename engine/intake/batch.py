@@ -1,0 +1,59 @@
+"""An upload as a whole: BPMN files with the DMN decisions and form files they use, checked together.
+
+Files are told apart by content, not name: a DMN 1.1-1.3 <definitions> is a decision file, anything
+else XML must be BPMN. Names the batch gives values under (decision outputs and form fields with
+spaces or dots) are collected from every file first, so a condition in one file can test an output of
+another. The result keeps each file's adapted tree and every located problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from engine.core.errors import InvalidDefinition
+from engine.core.problems import ERROR, Problem
+from engine.intake import dmn
+from engine.intake.dialects import normalize
+from engine.intake.lint import executable_process_ids, lint, why_nothing_runs
+from engine.intake.xmlsafe import parse_bpmn
+
+
+@dataclass
+class Batch:
+    """The checked upload: adapted BPMN and DMN trees, the batch's safe names, every problem."""
+
+    bpmn: dict[str, etree._ElementTree] = field(default_factory=dict)
+    dmn: dict[str, etree._ElementTree] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def decisions(self) -> set[str]:
+        return {ident for tree in self.dmn.values() for ident in dmn.decisions(tree)}
+
+
+def check(files: list[tuple[str, bytes]]) -> Batch:
+    """Parse safely, adapt vendor dialects and lint every file, then what the files need of each other."""
+    batch = Batch()
+    for filename, data in files:
+        try:
+            tree = parse_bpmn(data, filename, dmn=True)
+        except InvalidDefinition as exc:
+            batch.problems.extend(exc.problems or [Problem(ERROR, "unreadable", str(exc), filename)])
+            continue
+        (batch.dmn if dmn.is_dmn(tree) else batch.bpmn)[filename] = tree
+    for tree in batch.dmn.values():
+        batch.names.update(dmn.output_names(tree))
+    for filename, tree in batch.dmn.items():
+        batch.problems += dmn.normalize_dmn(tree, filename, batch.names) + dmn.lint_dmn(tree, filename)
+    for filename, tree in batch.bpmn.items():
+        batch.problems += normalize(tree, filename, batch.names) + lint(tree, filename)
+        if not executable_process_ids(tree):
+            batch.problems.append(Problem(ERROR, "no-executable-process", why_nothing_runs(tree), filename))
+    batch.problems += dmn.check_decision_refs(batch.bpmn, batch.decisions)
+    if files and not batch.bpmn and batch.dmn and not any(p.severity == ERROR for p in batch.problems):
+        batch.problems.append(Problem(ERROR, "no-bpmn", "the upload holds decision tables only; upload them "
+                                      "together with the BPMN file whose business rule tasks call them",
+                                      next(iter(batch.dmn))))
+    return batch
