@@ -36,7 +36,7 @@ def resolve(task: OpenTask, starter: str | None, now: datetime, evaluate: Evalua
     vendor = task.extensions.get("govflow", {})
     props = dict(task.extensions.get("properties") or {})
     props.update(vendor.get("properties") or {})
-    result = Assignment(form_key=vendor.get("formKey") or props.get("formKey")
+    result = Assignment(form_key=vendor.get("form") or vendor.get("formKey") or props.get("formKey")
                         or props.get("formJsonSchemaFilename"), properties=props)
     context = {"initiator": starter, **task.data} if starter else dict(task.data)
     if vendor.get("assignee"):

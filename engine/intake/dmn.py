@@ -45,6 +45,12 @@ def safe_name(name: str) -> str:
     return f"v_{cleaned}" if cleaned[0].isdigit() else cleaned
 
 
+def decision_outputs(tree: etree._ElementTree) -> dict[str, list[str]]:
+    """The variables each decision sets when a task takes its outputs by name (after normalize_dmn)."""
+    return {ident: [o.get("name") or o.get("label") or "" for t in _dmn(d, "decisionTable") for o in _dmn(t, "output")]
+            for ident, d in decisions(tree).items()}
+
+
 def output_names(tree: etree._ElementTree) -> dict[str, str]:
     """Output names that are no variable names, with the safe names their values get."""
     found = {}

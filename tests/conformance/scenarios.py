@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime
 from engine.core import audit
-from engine.flow import definitions, instances, tasks
+from engine.flow import definitions, forms, instances, tasks
 from engine.flow.models import HumanTask, Instance
 from engine.org import directory as org
 from tests.conftest import forget_live_objects
@@ -159,6 +159,23 @@ class Case:
         who = actor or self.run.worker(row)
         assert tasks.may_work(self.session, row, who), f"{who} may not work {row.name}"
         return tasks.complete(self.session, who, self.run.now, row.id, data)
+
+    def form(self, name: str) -> forms.FormDefinition | None:
+        """The form the inbox shows for the open task (a shipped form, or one stored at deployment)."""
+        row = self.task(name)
+        return forms.find_form(forms.DEFAULT_DIR, row.form_key, self.session) if row.form_key else None
+
+    def submit(self, name: str, raw: dict[str, Any], actor: str | None = None) -> HumanTask:
+        """Complete the task the way the inbox does: the submission is validated by the task's form."""
+        definition = self.form(name)
+        assert definition is not None, f"task {name} has no form"
+        data = forms.validate_submission(definition, raw)
+        opinion = forms.opinion_field(definition)
+        self.run.step()
+        row = self.task(name)
+        who = actor or self.run.worker(row)
+        return tasks.complete(self.session, who, self.run.now, row.id, data,
+                              str(data.get(opinion) or "") or None if opinion else None)
 
     def complete_all(self, name: str, data_for: Callable[[HumanTask], dict[str, Any]]) -> int:
         """Complete every open task of that name (multi-instance), each with its own data."""

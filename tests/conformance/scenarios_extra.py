@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.core.errors import ExecutionError
+from engine.core.errors import ExecutionError, InvalidInput
 
 from .scenarios import Run, scenario
 
@@ -115,3 +115,109 @@ def run_spiff_decision_and_a_feel_condition_on_a_spaced_output(run: Run) -> None
     assert high.data()["Risk_Level"] == "medium", "typeRef double reads the text as a number"
     high.complete("Review")
     high.finished("end_reviewed")
+
+
+def fields(definition: object) -> list[tuple[str, str, bool, bool]]:
+    return [(f.name, f.type, f.required, f.readonly) for f in definition.fields]  # type: ignore[attr-defined]
+
+
+FORM_DATA = "extra/camunda_form_data.bpmn"
+
+
+@scenario(FORM_DATA)
+def run_camunda_form_data_collects_what_the_conditions_read(run: Run) -> None:
+    result = run.deploy(FORM_DATA)
+    assert not [p for p in result.problems if p.severity == "error"]
+    case = run.start("camunda_form_data", actor="wang")
+    form = case.form("填写用车申请")
+    assert fields(form) == [("applicant_name", "text", True, False), ("trip_days", "number", False, False),
+                            ("purpose", "choice", True, False), ("startDate", "date", False, False),
+                            ("needDriver", "decision", False, False), ("opinion", "opinion", False, False)]
+    days = form.field("trip_days")
+    assert (days.integer, days.min, days.max, days.default) == (True, 1, 10, 1)
+    assert [(c["value"], c["label"]["zh"]) for c in form.field("purpose").choices] == [("meeting", "会议"),
+                                                                                      ("inspection", "检查")]
+    with pytest.raises(InvalidInput) as refused:
+        case.submit("填写用车申请", {"applicant name": "王", "trip_days": "12", "purpose": "会议"})
+    assert set(refused.value.errors) >= {"applicant name", "trip_days"}  # type: ignore[attr-defined]
+    case.submit("填写用车申请", {"applicant_name": "王五", "trip_days": "5", "purpose": "meeting",
+                                "needDriver": "false", "opinion": "请安排"})
+    office = case.form("办公室审核")
+    assert fields(office)[:2] == [("applicant_name", "text", False, True), ("approved", "decision", True, False)]
+    case.submit("办公室审核", {"approved": "true"})
+    data = case.finished("office", "end_granted", not_reached=("end_short",))
+    assert (data["applicant_name"], data["trip_days"], data["needDriver"]) == ("王五", 5, False)
+
+
+ACTIVITI = "extra/activiti_form_properties.bpmn"
+
+
+@scenario(ACTIVITI)
+def run_activiti_form_properties_read_and_write_as_activiti_does(run: Run) -> None:
+    run.deploy(ACTIVITI)
+    case = run.start("activiti_form_properties", actor="zhao")
+    assert fields(case.form("填写采购单"))[:3] == [("listing", "longtext", True, False),
+                                                  ("amountMoney", "number", True, False),
+                                                  ("dueDate", "date", False, False)]
+    case.submit("填写采购单", {"listing": "打印纸 10 箱", "amountMoney": "1200.5", "dueDate": "2026-12-01"})
+    audit = case.form("部门领导审批")
+    assert fields(audit) == [("applyUserId", "text", False, True), ("amountMoney", "number", False, True),
+                             ("deptLeaderApproved", "choice", True, False), ("opinion", "opinion", False, False)]
+    case.submit("部门领导审批", {"deptLeaderApproved": "true", "opinion": "同意采购"})
+    signers = case.form("指定会签人").field("signers")
+    assert (signers.type, signers.multiple, signers.required) == ("user", True, True)
+    case.submit("指定会签人", {"signers": "li, wang"})
+    data = case.finished("end_yes", not_reached=("end_no",))
+    assert data["signers"] == ["li", "wang"] and data["amountMoney"] == 1200.5 and data["applyUserId"] == "zhao"
+
+
+CAMUNDA_FORMS = ("extra/camunda_forms.bpmn", "extra/expense_review.form")
+
+
+@scenario(*CAMUNDA_FORMS)
+def run_camunda_forms_from_a_form_file_and_from_the_bpmn(run: Run) -> None:
+    run.deploy(*CAMUNDA_FORMS)
+    case = run.start("camunda_forms")
+    review = case.form("报销审核")
+    assert [(f.name, f.type) for f in review.fields] == [
+        ("payee", "text"), ("amount", "number"), ("decision", "choice"), ("attachments", "multichoice"),
+        ("urgent", "decision"), ("remark", "longtext"), ("opinion", "opinion")]
+    assert review.field("amount").max == 50000 and review.field("payee").max_length == 30
+    case.submit("报销审核", {"payee": "市财政局", "amount": "300", "decision": "pass",
+                             "attachments": ["invoice", "itinerary"]})
+    assert [f.name for f in case.form("归档").fields] == ["archiveNo", "opinion"]
+    case.submit("归档", {"archiveNo": "2026-001"})
+    data = case.finished("end_paid")
+    assert data["attachments"] == ["invoice", "itinerary"] and data.get("urgent") is None
+
+
+@scenario("extra/camunda_forms.bpmn")
+def run_a_missing_form_file_is_named_and_the_task_gets_a_generic_form(run: Run) -> None:
+    result = run.deploy("extra/camunda_forms.bpmn")
+    assert [(p.code, p.element_id) for p in result.problems if p.code == "form-missing"] == [("form-missing", "review")]
+    case = run.start("camunda_forms")
+    assert [(f.name, f.type) for f in case.form("报销审核").fields] == [("decision", "choice"), ("opinion", "opinion")]
+    case.submit("报销审核", {"decision": "pass"})
+    case.submit("归档", {"archiveNo": "7"})
+    case.finished("end_paid")
+
+
+SPIFF_TRIP = ("extra/spiff_trip.bpmn", "extra/describe-trip-schema.json", "extra/describe-trip-uischema.json",
+              "extra/approve-trip-schema.json")
+
+
+@scenario(*SPIFF_TRIP)
+def run_spiffarena_json_schema_forms(run: Run) -> None:
+    run.deploy(*SPIFF_TRIP)
+    case = run.start("spiff_trip")
+    describe = case.form("填写出差计划")
+    assert [(f.name, f.type, f.required) for f in describe.fields] == [
+        ("days", "number", True), ("destination", "text", True), ("transport", "decision", False),
+        ("tasks", "multichoice", False), ("note", "longtext", False), ("opinion", "opinion", False)]
+    assert describe.field("note").help == {"zh": "可写明住宿安排", "en": "可写明住宿安排"}
+    case.submit("填写出差计划", {"days": "5", "destination": "杭州", "transport": "train", "tasks": ["调研"]})
+    approve = case.form("审批出差")
+    assert fields(approve)[:2] == [("destination", "text", False, True), ("approved", "decision", True, False)]
+    case.submit("审批出差", {"approved": "true"})
+    data = case.finished("end_long")
+    assert (data["days"], data["transport"], data["tasks"]) == (5, "train", ["调研"])
