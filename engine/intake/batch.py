@@ -17,6 +17,7 @@ from engine.core.errors import InvalidDefinition
 from engine.core.problems import ERROR, Problem
 from engine.intake import dmn, task_forms
 from engine.intake.dialects import normalize
+from engine.intake.expressions import BPMN_NS
 from engine.intake.lint import executable_process_ids, lint, why_nothing_runs
 from engine.intake.xmlsafe import DEFAULT_MAX_BYTES, parse_bpmn
 
@@ -89,3 +90,23 @@ def _document(batch: Batch, filename: str, data: bytes) -> None:
         batch.problems.append(Problem(ERROR, "not-json", "a form file holds one JSON object", filename))
         return
     batch.documents[filename.rsplit("/", 1)[-1]] = document
+
+
+def wanted(files: list[tuple[str, bytes]]) -> set[str]:
+    """What the upload's BPMN names but does not hold: decision ids and form file names or ids, so a
+    caller can look for them beside the files (the CLI does)."""
+    checked = check(files)
+    refs = {dmn.decision_ref(task) for tree in checked.bpmn.values()
+            for task in tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask")}
+    needs = {ref for ref in refs if ref} - checked.decisions
+    needs |= {name for plans in checked.forms.values() for plan in plans.values() for name in plan.missing}
+    return needs
+
+
+def provides(filename: str, data: bytes) -> set[str]:
+    """The decision ids, form ids and file name a candidate file would supply."""
+    found = {filename.rsplit("/", 1)[-1]}
+    candidate = check([(filename, data)])
+    found |= candidate.decisions
+    found |= {str(doc.get("id")) for doc in candidate.documents.values() if doc.get("id")}
+    return found

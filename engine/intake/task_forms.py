@@ -47,6 +47,7 @@ class FormPlan:
     renamed: dict[str, str] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)
     line: int | None = None
+    missing: list[str] = field(default_factory=list)  # form files (or ids) it names that the upload lacks
 
 
 def plan(tree: etree._ElementTree, filename: str, documents: Mapping[str, Any],
@@ -67,8 +68,9 @@ def plan(tree: etree._ElementTree, filename: str, documents: Mapping[str, Any],
 def _one(task: etree._Element, root: etree._Element, nodes: dict[Any, etree._Element], filename: str,
          documents: Mapping[str, Any], decision_outputs: Mapping[str, list[str]], problems: list[Problem]) -> FormPlan:
     reader = vendor_forms.Reader()
-    source, fields = _vendor(task, root, documents, reader, filename, problems)
-    plan_ = FormPlan(str(task.get("id")), label(task), source, renamed=reader.renamed, line=task.sourceline)
+    source, fields, missing = _vendor(task, root, documents, reader, filename, problems)
+    plan_ = FormPlan(str(task.get("id")), label(task), source, renamed=reader.renamed, line=task.sourceline,
+                     missing=missing)
     for note in reader.notes:
         problems.append(located(WARNING, "form-adapted", f"form of '{label(task)}': {note}", filename, task))
     if fields:
@@ -103,35 +105,37 @@ def _govflow_key(task: etree._Element) -> str | None:
 
 
 def _vendor(task: etree._Element, root: etree._Element, documents: Mapping[str, Any],
-            reader: vendor_forms.Reader, filename: str, problems: list[Problem]) -> tuple[str, list[dict[str, Any]]]:
+            reader: vendor_forms.Reader, filename: str,
+            problems: list[Problem]) -> tuple[str, list[dict[str, Any]], list[str]]:
     fields = vendor_forms.camunda_form_data(task, reader)
     if fields:
-        return "camunda-form-data", fields
+        return "camunda-form-data", fields, []
     fields = vendor_forms.form_properties(task, reader)
     if fields:
-        return "form-property", fields
+        return "form-property", fields, []
     schema, source, missing = _referenced(task, root, documents)
     if missing:
-        problems.append(located(WARNING, "form-missing", f"'{label(task)}' names the form {missing}, which "
-                                "is not in this upload; upload it with the BPMN, or the task uses a form built "
-                                "from the conditions after it", filename, task))
+        problems.append(located(WARNING, "form-missing", f"'{label(task)}' names the form {', '.join(missing)}, "
+                                "which is not in this upload; upload it with the BPMN, or the task uses a form "
+                                "built from the conditions after it", filename, task))
     if schema is None:
-        return "none", []
+        return "none", [], missing
     if source == "spiff-json-schema":
-        return source, vendor_forms.json_schema(schema[0], schema[1], reader)
-    return source, vendor_forms.form_js(schema[0], reader)
+        return source, vendor_forms.json_schema(schema[0], schema[1], reader), missing
+    return source, vendor_forms.form_js(schema[0], reader), missing
 
 
 def _referenced(task: etree._Element, root: etree._Element,
-                documents: Mapping[str, Any]) -> tuple[tuple[Any, Any] | None, str, str | None]:
+                documents: Mapping[str, Any]) -> tuple[tuple[Any, Any] | None, str, list[str]]:
     """(schema, ui schema) of a form the task names in another file or in the BPMN, its kind, and the
     name of what it names but the upload lacks."""
     props = {p.get("name"): p.get("value") for p in task.iter(f"{{{_SPIFF}}}property")}
     schema_file = props.get("formJsonSchemaFilename")
     if schema_file:
-        ui = documents.get(props.get("formUiSchemaFilename") or "")
-        found = documents.get(schema_file)
-        return ((found, ui) if found is not None else None), "spiff-json-schema", None if found is not None else schema_file
+        ui_file = props.get("formUiSchemaFilename") or ""
+        found, ui = documents.get(schema_file), documents.get(ui_file)
+        missing = [name for name, doc in ((schema_file, found), (ui_file, ui)) if name and doc is None]
+        return ((found, ui) if found is not None else None), "spiff-json-schema", missing
     ref = task.get(f"{{{_CAMUNDA}}}formRef") or ""
     key = task.get(f"{{{_CAMUNDA}}}formKey") or ""
     zeebe = task.find(f"{{{BPMN_NS}}}extensionElements/{{{_ZEEBE}}}formDefinition")
@@ -140,14 +144,14 @@ def _referenced(task: etree._Element, root: etree._Element,
         key = key or zeebe.get("formKey") or ""
     if key.startswith("camunda-forms:bpmn:"):
         embedded = _embedded(root, key.split(":", 2)[2])
-        return ((embedded, None) if embedded else None), "camunda-forms", None if embedded else key
+        return ((embedded, None) if embedded else None), "camunda-forms", [] if embedded else [key]
     wanted = ref or (key.rsplit(":", 1)[-1] if key.startswith("camunda-forms:") else "")
     if not wanted:
-        return None, "none", None
+        return None, "none", []
     for name, doc in documents.items():
         if isinstance(doc, dict) and (doc.get("id") == wanted or name == wanted or name == f"{wanted}.form"):
-            return (doc, None), "camunda-forms", None
-    return None, "camunda-forms", wanted
+            return (doc, None), "camunda-forms", []
+    return None, "camunda-forms", [wanted]
 
 
 def _embedded(root: etree._Element, ident: str) -> Any:

@@ -164,3 +164,23 @@ def test_db_upgrade_builds_the_schema_on_an_empty_database(databases, tmp_path) 
     engine.dispose()
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables and "alembic_version" in tables
+
+
+EXTRA = Path(__file__).resolve().parents[1] / "conformance" / "extra"
+
+
+def test_deploy_takes_the_decisions_and_forms_the_bpmn_names_from_beside_it(cli) -> None:
+    run, _ = cli
+    decided = run.json("definitions", "deploy", str(EXTRA / "leave_with_decisions.bpmn"))
+    assert decided["added"] == ["leave_rules.dmn"]
+    assert [p["process_id"] for p in decided["processes"]] == ["leave_with_decisions"]
+    trip = run("definitions", "deploy", str(EXTRA / "spiff_trip.bpmn"))
+    assert trip.stdout.splitlines()[:3] == [
+        "with approve-trip-schema.json (named by the BPMN, found beside it)",
+        "with describe-trip-schema.json (named by the BPMN, found beside it)",
+        "with describe-trip-uischema.json (named by the BPMN, found beside it)"]
+    alone = run("definitions", "deploy", str(EXTRA / "risk_rules_dmn11.dmn"),
+                str(EXTRA / "spiff_risk_review.bpmn"), "--only-given")
+    assert "spiff_risk_review version 1" in alone.stdout
+    refused = run("definitions", "deploy", str(EXTRA / "spiff_risk_review.bpmn"), "--only-given", ok=False)
+    assert "decision 'risk_level', which no DMN file of this upload defines" in refused.stderr
