@@ -119,6 +119,16 @@ def _form_key(session: Session, now: datetime, plan: FormPlan, problems: list[Pr
         return None
 
 
+def start_form(session: Session, process_id: str) -> forms.FormDefinition | None:
+    """The form a process's start event defines (read from its file at deployment), if any."""
+    spec, _ = load_specs(get_version(session, process_id))
+    for task_spec in spec.task_specs.values():
+        key = ((getattr(task_spec, "extensions", None) or {}).get("govflow") or {}).get("form")
+        if key and type(task_spec).__name__ == "StartEvent" and spec.start in task_spec.inputs:
+            return forms.find_form(forms.DEFAULT_DIR, key, session)
+    return None
+
+
 def _summary(problems: list[Problem]) -> str:
     errors = [p for p in problems if p.severity == ERROR]
     first = errors[0].format() if errors else ""

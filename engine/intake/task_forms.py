@@ -13,6 +13,7 @@ the plan; deployment stores each definition and points the task at it (engine/fl
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import re
 from collections.abc import Mapping
@@ -27,8 +28,9 @@ from engine.intake.dmn import decision_ref
 from engine.intake.expressions import BPMN_NS, VENDOR_NAMESPACES, located
 from engine.intake.tree import label, local, runnable
 
-PEOPLE = ("userTask", "manualTask", "task")
+PEOPLE = ("userTask", "manualTask", "task", "serviceTask", "sendTask")  # service/send: external work's operator
 _STOP = PEOPLE + ("endEvent", "callActivity", "subProcess", "transaction")
+_BUILTINS = frozenset(dir(builtins))
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-]+")
 _SPIFF = VENDOR_NAMESPACES["spiffworkflow"]
 _CAMUNDA = VENDOR_NAMESPACES["camunda"]
@@ -48,6 +50,7 @@ class FormPlan:
     reads: list[str] = field(default_factory=list)
     line: int | None = None
     missing: list[str] = field(default_factory=list)  # form files (or ids) it names that the upload lacks
+    start: bool = False  # a start event's form, filled in when a case is started
 
 
 def plan(tree: etree._ElementTree, filename: str, documents: Mapping[str, Any],
@@ -62,7 +65,24 @@ def plan(tree: etree._ElementTree, filename: str, documents: Mapping[str, Any],
             continue
         for task in process.iter(*(f"{{{BPMN_NS}}}{k}" for k in PEOPLE)):
             found[str(task.get("id"))] = _one(task, root, nodes, filename, documents, decision_outputs or {}, problems)
+        for start in process.iterfind(f"{{{BPMN_NS}}}startEvent"):
+            plan_ = _start_form(start, root, documents, filename, problems)
+            if plan_ is not None:
+                found[plan_.element_id] = plan_
     return found, problems
+
+
+def _start_form(start: etree._Element, root: etree._Element, documents: Mapping[str, Any], filename: str,
+                problems: list[Problem]) -> FormPlan | None:
+    """The form a process's start event defines: what whoever starts a case enters (no opinion box)."""
+    reader = vendor_forms.Reader()
+    source, fields, missing = _vendor(start, root, documents, reader, filename, problems)
+    if not fields:
+        return None
+    definition = _definition(start, fields)
+    definition["fields"] = definition["fields"][:-1]
+    return FormPlan(str(start.get("id")), label(start), source, definition, renamed=reader.renamed,
+                    line=start.sourceline, missing=missing, start=True)
 
 
 def _one(task: etree._Element, root: etree._Element, nodes: dict[Any, etree._Element], filename: str,
@@ -73,10 +93,13 @@ def _one(task: etree._Element, root: etree._Element, nodes: dict[Any, etree._Ele
                      missing=missing)
     for note in reader.notes:
         problems.append(located(WARNING, "form-adapted", f"form of '{label(task)}': {note}", filename, task))
+    generic, reads = _generic(task, nodes, decision_outputs)
     if fields:
+        for item in fields:  # what a later condition tests must be entered, whatever the vendor form said
+            if item["name"] in reads and not item.get("readonly"):
+                item["required"] = True
         plan_.definition = _definition(task, fields)
         return plan_
-    generic, reads = _generic(task, nodes, decision_outputs)
     if generic:
         plan_.source, plan_.reads, plan_.definition = "generic", reads, _definition(task, generic)
     else:
@@ -114,10 +137,14 @@ def _vendor(task: etree._Element, root: etree._Element, documents: Mapping[str, 
     if fields:
         return "form-property", fields, []
     schema, source, missing = _referenced(task, root, documents)
-    if missing:
+    if missing and schema is None:
         problems.append(located(WARNING, "form-missing", f"'{label(task)}' names the form {', '.join(missing)}, "
                                 "which is not in this upload; upload it with the BPMN, or the task uses a form "
                                 "built from the conditions after it", filename, task))
+    elif missing:
+        problems.append(located(WARNING, "form-layout-missing", f"'{label(task)}' names the form layout (UI "
+                                f"schema) {', '.join(missing)}, which is not in this upload; its fields are shown "
+                                "in the order of the form's schema", filename, task))
     if schema is None:
         return "none", [], missing
     if source == "spiff-json-schema":
@@ -176,6 +203,13 @@ def _generic(task: etree._Element, nodes: dict[Any, etree._Element],
         outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
     usage: dict[str, _Use] = {}
     provided = {name for node in nodes.values() for name in _provides(node, decision_outputs)}  # computed
+    for tag in ("loopCondition", "completionCondition"):  # a loop on the task itself ends on what it enters
+        for cond in task.iter(f"{{{BPMN_NS}}}{tag}"):
+            _read_text((cond.text or "").strip(), task.get("name") or "", None, usage, provided)
+    for name in _data_outputs(task, nodes):  # what the task writes to a data object, it must hold
+        usage.setdefault(name, _Use())
+    for boundary in _boundaries(task, nodes):
+        _read_expressions(boundary, nodes, usage, provided)
     seen: set[str] = set()
     pending = [str(task.get("id"))]
     while pending:
@@ -185,11 +219,70 @@ def _generic(task: etree._Element, nodes: dict[Any, etree._Element],
             _read_condition(flow, node, usage, provided)
             target = nodes.get(flow.get("targetRef"))
             ident = flow.get("targetRef") or ""
+            if target is not None and local(target) == "endEvent":
+                _read_expressions(target, nodes, usage, provided)  # what an end event throws carries data
             if target is None or ident in seen or local(target) in _STOP:
                 continue
             seen.add(ident)
+            if local(target) == "scriptTask":
+                _read_script(target, usage, provided)
+            _read_expressions(target, nodes, usage, provided)
             pending.append(ident)
     return [u.field(name) for name, u in usage.items()], list(usage)
+
+
+_EXPRESSIONS = ("condition", "timeDate", "timeDuration", "timeCycle")
+
+
+def _read_expressions(node: etree._Element, nodes: dict[Any, etree._Element], usage: dict[str, _Use],
+                      provided: set[str]) -> None:
+    """Conditional-event conditions, timers and event payloads a step on the way evaluates."""
+    for el in node.iter():
+        if isinstance(el.tag, str) and local(el) in _EXPRESSIONS and (el.text or "").strip():
+            _read_text((el.text or "").strip(), node.get("name") or "", None, usage, provided)
+        for attr in ("signalRef", "escalationRef", "messageRef"):
+            shared = nodes.get(el.get(attr)) if isinstance(el.tag, str) and el.get(attr) else None
+            for payload in shared.iter(f"{{{_SPIFF}}}payloadExpression") if shared is not None else []:
+                _read_text((payload.text or "").strip(), "", None, usage, provided)
+
+
+def _boundaries(task: etree._Element, nodes: dict[Any, etree._Element]) -> list[etree._Element]:
+    return [n for n in nodes.values() if local(n) == "boundaryEvent" and n.get("attachedToRef") == task.get("id")]
+
+
+def _data_outputs(task: etree._Element, nodes: dict[Any, etree._Element]) -> list[str]:
+    """Data objects the task writes (SpiffWorkflow takes them from task data under the object's id)."""
+    found = []
+    for assoc in task.iterfind(f"{{{BPMN_NS}}}dataOutputAssociation"):
+        ref = nodes.get((assoc.findtext(f"{{{BPMN_NS}}}targetRef") or "").strip())
+        target = nodes.get(ref.get("dataObjectRef")) if ref is not None else None
+        if target is not None and str(target.get("id")).isidentifier():
+            found.append(str(target.get("id")))
+    return found
+
+
+def _read_script(script: etree._Element, usage: dict[str, _Use], provided: set[str]) -> None:
+    """Names a Python script reads before it sets them: a person before it has to enter them."""
+    try:
+        tree = ast.parse(script.findtext(f"{{{BPMN_NS}}}script") or "")
+    except SyntaxError:
+        return
+    assigned: set[str] = set()
+    arithmetic = {n.id for b in ast.walk(tree) if isinstance(b, ast.BinOp) for n in (b.left, b.right)
+                  if isinstance(n, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            assigned.add(node.id)
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    records = {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute | ast.Subscript)
+               and isinstance(n.value, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in assigned \
+                and node.id not in called and node.id not in records and node.id not in provided \
+                and node.id not in _BUILTINS:
+            use = usage.setdefault(node.id, _Use())
+            if node.id in arithmetic and use.kind == "text":
+                use.kind = "number"
 
 
 @dataclass
@@ -201,17 +294,20 @@ class _Use:
     no: str = ""
 
     def field(self, name: str) -> dict[str, Any]:
-        asks = self.kind in ("decision", "choice")  # a gateway's name is a question: it labels its answer
-        title = vendor_forms.text((self.label if asks else "") or name.removeprefix("v_"))
+        asks = self.kind == "decision" or (self.kind == "choice" and len(self.values) > 1)
+        title = vendor_forms.text((self.label if asks else "") or name.removeprefix("v_"))  # a question labels its answer
         if self.kind == "decision":
             yes, no = self.yes or "是", self.no or "否"
             return {"name": name, "type": "decision", "label": title, "required": True,
                     "choices": [{"value": True, "label": vendor_forms.text(yes)},
                                 {"value": False, "label": vendor_forms.text(no)}]}
-        if self.kind == "choice" and self.values:
+        if self.kind == "choice" and len(self.values) > 1:
             return {"name": name, "type": "choice", "label": title, "required": True,
                     "choices": [{"value": v, "label": vendor_forms.text(t or str(v))} for v, t in self.values.items()]}
-        return {"name": name, "type": "number" if self.kind == "number" else "text", "label": title}
+        numeric = self.kind == "number" or (self.kind == "choice" and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in self.values))
+        # one value tested for is no choice to offer: the value is entered; what later steps read is required
+        return {"name": name, "type": "number" if numeric else "text", "label": title, "required": True}
 
 
 def _read_condition(flow: etree._Element, gateway: etree._Element | None, usage: dict[str, _Use],
@@ -222,6 +318,11 @@ def _read_condition(flow: etree._Element, gateway: etree._Element | None, usage:
             for use in usage.values():
                 use.no = use.no or (flow.get("name") or "")
         return
+    _read_text(text, (gateway.get("name") if gateway is not None else "") or "", flow.get("name") or "",
+               usage, provided)
+
+
+def _read_text(text: str, question: str, answer: str | None, usage: dict[str, _Use], provided: set[str]) -> None:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError:
@@ -229,8 +330,8 @@ def _read_condition(flow: etree._Element, gateway: etree._Element | None, usage:
     for name, kind, value, positive in _uses(tree.body):
         if name in provided:
             continue
-        use = usage.setdefault(name, _Use(label=(gateway.get("name") if gateway is not None else "") or ""))
-        _merge(use, kind, value, positive, flow.get("name") or "")
+        use = usage.setdefault(name, _Use(label=question))
+        _merge(use, kind, value, positive, answer or "")
 
 
 def _merge(use: _Use, kind: str, value: Any, positive: bool, flow_name: str) -> None:

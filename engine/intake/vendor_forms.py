@@ -95,8 +95,8 @@ def _typed(name: str, kind: str, label: str, values: list[tuple[Any, Any]], read
     kind = kind.lower()
     if kind == "enum" and values:
         built.update(type="choice", choices=_choices(values))
-    elif kind == "boolean":
-        built.update(type="decision", choices=_YES_NO)
+    elif kind == "boolean":  # a checkbox: left alone, it says no
+        built.update(type="decision", choices=_YES_NO, default=False)
     elif kind in ("long", "integer", "int", "short"):
         built.update(type="number", integer=True)
     elif kind in ("double", "float", "number"):
@@ -202,8 +202,8 @@ def form_js(schema: Mapping[str, Any], reader: Reader) -> list[FieldDict]:
             if not built["choices"]:  # options loaded at run time in Camunda: entered as text here
                 built["type"] = "text"
                 built.pop("choices")
-        if kind == "decision":
-            built["choices"] = _YES_NO
+        if kind == "decision":  # a checkbox: left alone, it says no
+            built.update(choices=_YES_NO, default=False)
         validate = component.get("validate") or {}
         if validate.get("required"):
             built["required"] = True
@@ -287,8 +287,8 @@ def _schema_field(name: str, spec: Mapping[str, Any], hints: Mapping[str, Any], 
         return None
     elif options:
         built.update(type="decision" if hints.get("ui:widget") == "radio" else "choice", choices=_choices(options))
-    elif kind == "boolean":
-        built.update(type="decision", choices=_YES_NO)
+    elif kind == "boolean":  # a checkbox: left alone, it says no
+        built.update(type="decision", choices=_YES_NO, default=False)
     elif kind in ("integer", "number"):
         built.update(type="number", integer=kind == "integer")
         _limits(built, spec.get("minimum"), spec.get("maximum"), None, None)

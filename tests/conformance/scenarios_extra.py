@@ -130,7 +130,7 @@ def run_camunda_form_data_collects_what_the_conditions_read(run: Run) -> None:
     assert not [p for p in result.problems if p.severity == "error"]
     case = run.start("camunda_form_data", actor="wang")
     form = case.form("填写用车申请")
-    assert fields(form) == [("applicant_name", "text", True, False), ("trip_days", "number", False, False),
+    assert fields(form) == [("applicant_name", "text", True, False), ("trip_days", "number", True, False),
                             ("purpose", "choice", True, False), ("startDate", "date", False, False),
                             ("needDriver", "decision", False, False), ("opinion", "opinion", False, False)]
     days = form.field("trip_days")
@@ -188,7 +188,7 @@ def run_camunda_forms_from_a_form_file_and_from_the_bpmn(run: Run) -> None:
     assert [f.name for f in case.form("归档").fields] == ["archiveNo", "opinion"]
     case.submit("归档", {"archiveNo": "2026-001"})
     data = case.finished("end_paid")
-    assert data["attachments"] == ["invoice", "itinerary"] and data.get("urgent") is None
+    assert data["attachments"] == ["invoice", "itinerary"] and data["urgent"] is False
 
 
 @scenario("extra/camunda_forms.bpmn")
@@ -196,7 +196,7 @@ def run_a_missing_form_file_is_named_and_the_task_gets_a_generic_form(run: Run) 
     result = run.deploy("extra/camunda_forms.bpmn")
     assert [(p.code, p.element_id) for p in result.problems if p.code == "form-missing"] == [("form-missing", "review")]
     case = run.start("camunda_forms")
-    assert [(f.name, f.type) for f in case.form("报销审核").fields] == [("decision", "choice"), ("opinion", "opinion")]
+    assert [(f.name, f.type) for f in case.form("报销审核").fields] == [("decision", "text"), ("opinion", "opinion")]
     case.submit("报销审核", {"decision": "pass"})
     case.submit("归档", {"archiveNo": "7"})
     case.finished("end_paid")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .scenarios import EXTRA, EXTRA_DIR, Run
+from .scenarios import EXTRA, EXTRA_DIR, REGISTRY, Run
 
 MODES = ["straight", "reload"]
 
@@ -17,6 +17,7 @@ def test_extra_scenario(run: Run, name: str) -> None:
 
 
 def test_every_extra_file_has_a_scenario() -> None:
-    covered = {f.removeprefix("extra/") for item in EXTRA.values() for f in item.files}
+    covered = {f.removeprefix("extra/") for item in [*EXTRA.values(), *REGISTRY.values()] for f in item.files
+               if f.startswith("extra/")}
     files = {p.name for p in EXTRA_DIR.iterdir() if p.suffix in (".bpmn", ".dmn", ".json", ".form")}
     assert sorted(files - covered) == []

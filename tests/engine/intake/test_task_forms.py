@@ -39,10 +39,19 @@ def test_a_yes_no_test_gets_a_decision_labelled_by_the_gateway_and_its_flows() -
 
 
 def test_equal_values_become_choices_and_ordered_numbers_a_number() -> None:
-    choice = plans(GATEWAY.format(cond="${result == 'pass'}"))["t"]
+    two = GATEWAY.format(cond="${result == 'pass'}").replace(
+        '<bpmn:sequenceFlow id="no" name="退回" sourceRef="g" targetRef="e2"/>',
+        '<bpmn:sequenceFlow id="no" name="退回" sourceRef="g" targetRef="e2"><bpmn:conditionExpression>'
+        "${result == 'return'}</bpmn:conditionExpression></bpmn:sequenceFlow>")
+    choice = plans(two)["t"]
     assert fields(choice)[0] == ("result", "choice", "是否同意")
+    assert [(c["value"], c["label"]["zh"]) for c in choice.definition["fields"][0]["choices"]] == [
+        ("pass", "同意"), ("return", "退回")]
+    one = plans(GATEWAY.format(cond="${result == 'pass'}"))["t"]
+    assert fields(one)[0] == ("result", "text", "result"), "one value tested for is entered, not offered"
     number = plans(GATEWAY.format(cond="${amount &gt; 1000}"))["t"]
     assert fields(number)[0] == ("amount", "number", "amount")
+    assert all(f.get("required") for f in number.definition["fields"][:-1]), "what a gateway reads is required"
 
 
 def test_records_and_computed_values_are_not_asked_for() -> None:

@@ -8,10 +8,14 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from engine.flow import instances, tasks
+from engine.flow.models import Instance
 from engine.org import directory as org
+from tests.conftest import CONFORMANCE_DIR
 from webapp.extensions import db
 
 EXTRA = Path(__file__).resolve().parents[2] / "conformance" / "extra"
@@ -79,3 +83,28 @@ def test_a_generic_form_asks_what_the_gateway_reads(app: Flask, as_user: Any) ->
     with app.app_context():
         inst = instances.get(db.session(), case)
         assert inst.status == "completed"
+
+
+@pytest.mark.skipif(not CONFORMANCE_DIR.is_dir(), reason="conformance corpus not present")
+def test_a_start_form_of_the_file_is_asked_when_a_case_is_started(app: Flask, as_user: Any) -> None:
+    name = "aia_purchase-subprocess_caigou.bpmn"  # Activiti: the start event's form properties
+    client = as_user("designer")
+    files = {"files": [(BytesIO((CONFORMANCE_DIR / "approval" / name).read_bytes()), name)]}
+    assert client.post("/designer/deploy", data=files, content_type="multipart/form-data").status_code == 302
+    asked = client.post("/inbox/start", data={"process_id": "purchase-subprocess", "title": "采购打印纸"})
+    assert asked.status_code == 302 and "/inbox/start/purchase-subprocess" in asked.headers["Location"]
+    page = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert "到货期限" in page and "物品清单" in page and "总金额" in page and 'value="采购打印纸"' in page
+    missing = client.post("/inbox/start/purchase-subprocess", data={"title": "采购打印纸", "listing": "打印纸"})
+    assert missing.status_code == 400 and "「总金额」为必填项" in missing.get_data(as_text=True)
+    started = client.post("/inbox/start/purchase-subprocess",
+                          data={"title": "采购打印纸", "dueDate": "2026-12-01", "listing": "打印纸", "amountMoney": "800"})
+    assert started.status_code == 302
+    case = int(started.headers["Location"].rstrip("/").rsplit("/", 1)[-1]) if "/instances/" in \
+        started.headers["Location"] else None
+    with app.app_context():
+        session = db.session()
+        inst = session.scalar(select(Instance).where(Instance.process_id == "purchase-subprocess"))
+        assert case in (None, inst.id) and inst.title == "采购打印纸"
+        data = instances.current_data(session, inst, app.config["GOVFLOW_CLOCK"].now())
+    assert (data["dueDate"], data["listing"], data["amountMoney"]) == ("2026-12-01", "打印纸", 800)
