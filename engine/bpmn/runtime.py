@@ -53,6 +53,7 @@ class OpenTask:
     extensions: dict[str, Any]
     data: dict[str, Any]
     multi_instance_item: Any = None
+    data_objects: dict[str, Any] = field(default_factory=dict)  # the process's data objects, read by expressions
 
 
 def _locate(trees: dict[str, etree._ElementTree], exc: ValidationException) -> tuple[str | None, int | None]:
@@ -262,6 +263,7 @@ def _open_task(task: Any, kind: str) -> OpenTask:
         id=str(task.id), element_id=str(element), name=getattr(spec, "bpmn_name", None) or str(element),
         kind=kind, lane=getattr(spec, "lane", None), process_id=task.workflow.spec.name,
         extensions=dict(getattr(spec, "extensions", {}) or {}), data=task.data, multi_instance_item=item,
+        data_objects=dict(getattr(task.workflow, "data_objects", None) or {}),
     )
 
 

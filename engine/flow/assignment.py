@@ -38,7 +38,7 @@ def resolve(task: OpenTask, starter: str | None, now: datetime, evaluate: Evalua
     props.update(vendor.get("properties") or {})
     result = Assignment(form_key=vendor.get("form") or vendor.get("formKey") or props.get("formKey")
                         or props.get("formJsonSchemaFilename"), properties=props)
-    context = {"initiator": starter, **task.data} if starter else dict(task.data)
+    context = {**({"initiator": starter} if starter else {}), **task.data_objects, **task.data}
     if vendor.get("assignee"):
         result.assignee = _as_text(_value(vendor["assignee"], context, evaluate, result.notes))
     for raw in vendor.get("candidateUsers", []):

@@ -15,7 +15,7 @@ from lxml import etree
 
 from engine.core.errors import InvalidDefinition
 from engine.core.problems import ERROR, Problem
-from engine.intake import dmn, task_forms
+from engine.intake import dmn, rewrites, task_forms
 from engine.intake.dialects import normalize
 from engine.intake.expressions import BPMN_NS
 from engine.intake.lint import executable_process_ids, lint, why_nothing_runs
@@ -53,6 +53,10 @@ def check(files: list[tuple[str, bytes]]) -> Batch:
         (batch.dmn if dmn.is_dmn(tree) else batch.bpmn)[filename] = tree
     for tree in batch.dmn.values():
         batch.names.update(dmn.output_names(tree))
+    for filename, tree in batch.bpmn.items():  # task inputs and outputs by name, before expressions are read
+        found, renamed = rewrites.io_by_name(tree.getroot(), filename)
+        batch.problems += found
+        batch.names.update(renamed)
     for filename, tree in batch.bpmn.items():  # form field ids with spaces, before any expression is read
         for form in task_forms.plan(tree, filename, batch.documents)[0].values():
             batch.names.update(form.renamed)

@@ -16,7 +16,7 @@ from lxml import etree
 from engine.core.problems import ERROR, Problem
 from engine.intake import feel
 from engine.intake.expressions import BPMN_NS, VENDOR_NAMESPACES, located
-from engine.intake.tree import label, local
+from engine.intake.tree import label, local, runnable
 from engine.intake.xmlsafe import DMN_NAMESPACES
 
 HIT_POLICIES = ("UNIQUE", "FIRST", "ANY", "COLLECT", "RULE ORDER")
@@ -173,7 +173,8 @@ def check_decision_refs(bpmn: Mapping[str, etree._ElementTree], defined: set[str
     """Every business rule task names a decision the batch defines."""
     problems: list[Problem] = []
     for filename, tree in bpmn.items():
-        for task in tree.getroot().iter(f"{{{BPMN_NS}}}businessRuleTask"):
+        runs = [p for p in tree.getroot().iterfind(f"{{{BPMN_NS}}}process") if runnable(p)]
+        for task in (t for p in runs for t in p.iter(f"{{{BPMN_NS}}}businessRuleTask")):
             ref = decision_ref(task)
             if ref is None:
                 problems.append(located(ERROR, "business-rule-without-decision", f"business rule task "

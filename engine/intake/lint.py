@@ -41,6 +41,7 @@ from engine.intake.tree import (
     runnable,
     xpath,
 )
+from engine.intake.vendor_forms import variable_name
 
 ACTIVITIES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
               "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
@@ -187,7 +188,7 @@ class _Linter:
         io_path = ".//bpmn:ioSpecification/bpmn:dataInput|.//bpmn:ioSpecification/bpmn:dataOutput"
         for el in xpath(process, io_path):
             name = (el.get("name") or "").strip()
-            if name and name != el.get("id"):
+            if name and variable_name(name) != el.get("id"):  # rewrites.io_by_name gave it its name if it could
                 self.add(ERROR, "io-name-mismatch", el, f"task {local(el)[4:].lower()} '{name}' has the id "
                          f"'{el.get('id')}'; govflow reads task inputs and outputs by id, so give it the id "
                          f"'{name}' (or remove the input/output specification)")

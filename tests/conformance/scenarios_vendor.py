@@ -280,3 +280,25 @@ def run_cron_started_loan_decides_per_credit_score(run: Run) -> None:
     case.complete("Grant loan")
     case.complete("Reject loan request")
     case.finished("Task_0v4gadf", "Task_0j0sjlk", "EndEvent_0q9wl5o")
+
+
+C11 = "miwg/C.1.1_reference.bpmn"
+
+
+@scenario(C11)
+def run_signavio_invoice_with_named_task_outputs(run: Run) -> None:
+    """Task outputs with generated ids are read by their names (approved, approver, clarified), which
+    the XPath conditions test through the data objects."""
+    result = run.deploy(C11)
+    assert {p.code for p in result.problems} >= {"adapted-io", "adapted-expression"}
+    case = run.start("handle-invoice")
+    case.complete("Assign\r\nApprover", {"approver": "demo"})
+    assert case.task("Approve Invoice").assignee == "demo"
+    case.complete("Approve Invoice", {"approved": False})
+    case.complete("Rechnung klären", {"clarified": "yes"})
+    case.complete("Approve Invoice", {"approved": True})
+    case.complete("Prepare\r\nBank\r\nTransfer")
+    assert case.task("Archive\nInvoice").kind == "external"
+    case.complete("Archive\nInvoice")
+    case.finished("reviewInvoice", "prepareBankTransfer", "invoiceProcessed", not_reached=("invoiceNotProcessed",))
+    assert case.worked().count("Approve Invoice") == 2, "not approved, clarified, approved on the second round"

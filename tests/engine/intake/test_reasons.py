@@ -72,3 +72,25 @@ def test_ids_repeated_within_one_process_or_at_the_top_are_refused() -> None:
     assert [p.code for p in checked(twice) if p.severity == ERROR] == ["duplicate-id"]
     top = '<bpmn:message id="m"/><bpmn:signal id="m"/><bpmn:process id="p">' + RUNS.format(p="p") + "</bpmn:process>"
     assert [p.code for p in checked(top) if p.severity == ERROR] == ["duplicate-id"]
+
+
+def test_task_inputs_and_outputs_are_read_by_their_names() -> None:
+    from engine.intake import batch
+
+    body = ('<bpmn:process id="p"><bpmn:startEvent id="s"/><bpmn:userTask id="t"><bpmn:ioSpecification id="io">'
+            '<bpmn:dataOutput id="Gen_1" name="amount"/><bpmn:dataOutput id="Gen_2" name="Badge Number"/>'
+            '<bpmn:dataOutput id="Gen_3" name="approved"/><bpmn:outputSet id="os"><bpmn:dataOutputRefs>Gen_1'
+            '</bpmn:dataOutputRefs><bpmn:dataOutputRefs>Gen_2</bpmn:dataOutputRefs><bpmn:dataOutputRefs>Gen_3'
+            '</bpmn:dataOutputRefs></bpmn:outputSet></bpmn:ioSpecification><bpmn:dataOutputAssociation id="a">'
+            '<bpmn:sourceRef>Gen_3</bpmn:sourceRef><bpmn:targetRef>ref</bpmn:targetRef></bpmn:dataOutputAssociation>'
+            '</bpmn:userTask><bpmn:dataObject id="Obj_1" name="approved"/><bpmn:dataObjectReference id="ref" '
+            'dataObjectRef="Obj_1"/><bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/></bpmn:process>')
+    xml = f'<bpmn:definitions {NS} id="d" targetNamespace="t">{body}</bpmn:definitions>'.encode()
+    checked = batch.check([("f.bpmn", xml)])
+    assert [p.format() for p in checked.problems if p.severity == ERROR] == []
+    outputs = [o.get("id") for o in checked.bpmn["f.bpmn"].getroot().iter(f"{{{BPMN}}}dataOutput")]
+    assert outputs == ["amount", "Badge_Number"], "the one named like its data object is that data object"
+    assert checked.names["Badge Number"] == "Badge_Number"
+    refs = [r.text for r in checked.bpmn["f.bpmn"].getroot().iter(f"{{{BPMN}}}dataOutputRefs")]
+    assert refs == ["amount", "Badge_Number"]
