@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 
 from engine.intake.juel import keyword_alias
+from engine.intake.tokens import TokenParser, lex
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+) | (?P<str>"(?:[^"\\]|\\.)*") | (?P<num>\d+(?:\.\d+)?|\.\d+) |
@@ -33,16 +34,7 @@ class FeelError(ValueError):
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise FeelError(f"unexpected character {text[pos]!r}")
-        pos = match.end()
-        if match.lastgroup != "ws":
-            found.append((match.lastgroup or "", match.group()))
-    return found
+    return lex(text, _TOKEN, FeelError)
 
 
 def _string(literal: str) -> str:
@@ -50,32 +42,18 @@ def _string(literal: str) -> str:
                 else re.sub(r'\\(["\\])', r"\1", literal[1:-1]))
 
 
-class _Parser:
+class _Parser(TokenParser):
     """FEEL's expression grammar, the part modelers use in conditions and tables."""
 
+    error = FeelError
+
     def __init__(self, toks: list[tuple[str, str]], names: Mapping[str, str]):
-        self.toks = toks
-        self.names = names
-        self.i = 0
+        super().__init__(toks, names)
         self.endpoint = False  # inside an interval, ']' and '[' close it instead of indexing
         self.phrases = sorted((n for n in [*names, *_FUNCTIONS, *_METHODS] if " " in n), key=lambda n: -n.count(" "))
 
-    def peek(self, offset: int = 0) -> tuple[str, str]:
-        j = self.i + offset
-        return self.toks[j] if j < len(self.toks) else ("end", "")
-
-    def take(self, value: str | None = None) -> tuple[str, str]:
-        tok = self.peek()
-        if value is not None and tok[1] != value:
-            raise FeelError(f"expected '{value}' but found '{tok[1] or 'the end'}'")
-        self.i += 1
-        return tok
-
     def word(self, *values: str) -> bool:
         return self.peek()[0] == "name" and self.peek()[1] in values
-
-    def op(self, *values: str) -> bool:
-        return self.peek()[0] == "op" and self.peek()[1] in values
 
     def done(self) -> bool:
         return self.peek()[0] == "end"

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from engine.intake.tokens import TokenParser, lex
+
 KEYWORD_PREFIX = "v_"
 ALLOWED_CALLS = frozenset({"len", "is_empty", "truthy", "str", "int", "float", "abs", "min", "max", "now",
                            "working_days", "calendar_days", "days_between", "add_days", "to_date"})
@@ -51,15 +53,7 @@ def keyword_alias(name: str) -> str:
 def tokens(text: str) -> list[tuple[str, str]]:
     """(kind, text) pairs; word operators are normalised to their symbols."""
     found: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise JuelError(f"unexpected character {text[pos]!r}")
-        pos = match.end()
-        kind, value = match.lastgroup or "", match.group()
-        if kind == "ws":
-            continue
+    for kind, value in lex(text, _TOKEN, JuelError):
         if kind == "name" and value in _WORDS:
             kind, value = "op", _WORDS[value]
         if kind == "op" and value == "=":  # XPath's equality (EL itself has no lone '=' in a condition)
@@ -74,28 +68,10 @@ def _string(literal: str) -> str:
     return repr(re.sub(r"\\([\"'\\])", r"\1", body))
 
 
-class _Parser:
+class _Parser(TokenParser):
     """One pass over the tokens of one expression."""
 
-    def __init__(self, toks: list[tuple[str, str]], names: Mapping[str, str]):
-        self.toks = toks
-        self.names = names
-        self.i = 0
-
-    def peek(self, offset: int = 0) -> tuple[str, str]:
-        j = self.i + offset
-        return self.toks[j] if j < len(self.toks) else ("end", "")
-
-    def take(self, value: str | None = None) -> tuple[str, str]:
-        tok = self.peek()
-        if value is not None and tok[1] != value:
-            raise JuelError(f"expected '{value}' but found '{tok[1] or 'the end'}'")
-        self.i += 1
-        return tok
-
-    def at(self, *values: str) -> bool:
-        kind, value = self.peek()
-        return kind == "op" and value in values
+    error = JuelError
 
     def parse(self) -> _Expr:
         if not self.toks:
@@ -107,7 +83,7 @@ class _Parser:
 
     def ternary(self) -> _Expr:
         cond = self.logical("||", self.conjunction)
-        if not self.at("?"):
+        if not self.op("?"):
             return cond
         self.take("?")
         yes = self.ternary()
@@ -120,7 +96,7 @@ class _Parser:
 
     def logical(self, op: str, operand: Callable[[], _Expr]) -> _Expr:
         left = operand()
-        while self.at(op):
+        while self.op(op):
             self.take()
             right = operand()
             word = "or" if op == "||" else "and"
@@ -129,35 +105,35 @@ class _Parser:
 
     def equality(self) -> _Expr:
         left = self.relational()
-        while self.at("==", "!="):
+        while self.op("==", "!="):
             op = self.take()[1]
             left = _Expr(f"{_COMPARE[op]}({left.code}, {self.relational().code})", True)
         return left
 
     def relational(self) -> _Expr:
         left = self.concat()
-        while self.at("<", ">", "<=", ">="):
+        while self.op("<", ">", "<=", ">="):
             op = self.take()[1]
             left = _Expr(f"{_COMPARE[op]}({left.code}, {self.concat().code})", True)
         return left
 
     def concat(self) -> _Expr:
         left = self.additive()
-        while self.at("+="):
+        while self.op("+="):
             self.take()
             left = _Expr(f"el_concat({left.code}, {self.additive().code})")
         return left
 
     def additive(self) -> _Expr:
         left = self.multiplicative()
-        while self.at("+", "-"):
+        while self.op("+", "-"):
             op = self.take()[1]
             left = _Expr(f"{_ARITH[op]}({left.code}, {self.multiplicative().code})")
         return left
 
     def multiplicative(self) -> _Expr:
         left = self.unary()
-        while self.at("*", "/", "%"):
+        while self.op("*", "/", "%"):
             op = self.take()[1]
             left = _Expr(f"{_ARITH[op]}({left.code}, {self.unary().code})")
         return left
@@ -180,7 +156,7 @@ class _Parser:
         if kind == "name" and value in _SERVICES and self.peek(1)[1] == ".":
             return self.service_call()
         expr = self.primary()
-        while self.at(".", "["):
+        while self.op(".", "["):
             if self.take()[1] == "[":
                 index = self.ternary()
                 self.take("]")
@@ -189,7 +165,7 @@ class _Parser:
             member = self.take()
             if member[0] != "name":
                 raise JuelError(f"a property name was expected after '.', found '{member[1]}'")
-            if self.at("("):
+            if self.op("("):
                 expr = self.method(expr, member[1])
             else:
                 expr = _Expr(f"el_get({expr.code}, {member[1]!r})")
@@ -200,7 +176,7 @@ class _Parser:
         owner = self.take()[1]
         self.take(".")
         method = self.take()[1]
-        args = self.arguments() if self.at("(") else []
+        args = self.arguments() if self.op("(") else []
         literal = re.fullmatch(r"'([^'\\]*)'", args[0].code) if len(args) == 1 else None
         if method == "getVariable" and literal and (literal.group(1) in self.names or literal.group(1).isidentifier()):
             return _Expr(self.variable(literal.group(1)))
@@ -219,9 +195,9 @@ class _Parser:
     def arguments(self) -> list[_Expr]:
         self.take("(")
         args: list[_Expr] = []
-        while not self.at(")"):
+        while not self.op(")"):
             args.append(self.ternary())
-            if not self.at(")"):
+            if not self.op(")"):
                 self.take(",")
         self.take(")")
         return args
@@ -242,7 +218,7 @@ class _Parser:
             return _Expr(value.capitalize(), True)
         if value == "null":
             return _Expr("None")
-        if self.at("("):
+        if self.op("("):
             if value not in ALLOWED_CALLS:
                 raise JuelError(f"the function '{value}' is not available in govflow")
             args = self.arguments()
