@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine.core.clock import to_db
-from engine.core.errors import InvalidDefinition, InvalidInput
+from engine.core.errors import Conflict, InvalidDefinition, InvalidInput
 from engine.core.problems import ERROR, Problem
 from engine.flow.models import TaskForm
 
@@ -190,7 +191,10 @@ def store_form(session: Session, now: datetime, definition: Mapping[str, Any], s
     load_definition({**body, "key": key}, f"{body.get('title', {}).get('zh', key)}")  # refuses what is wrong
     if session.get(TaskForm, key) is None:
         session.add(TaskForm(key=key, definition={**body, "key": key}, source=source[:32], created_at=to_db(now)))
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError as exc:  # the same form stored by a deployment running at the same time
+            raise Conflict("a form of this file was stored by someone else at the same time; deploy again") from exc
     return key
 
 
