@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from engine.bpmn.sandbox import make_script_engine
@@ -11,7 +9,6 @@ from engine.core.clock import as_utc
 from engine.flow import instances
 
 from . import scenarios_approval, scenarios_cli, scenarios_extra, scenarios_spiff, scenarios_vendor  # noqa: F401
-from .expectations import DEPLOYED, EXPECTATIONS
 from .scenarios import Run
 
 
@@ -28,14 +25,3 @@ def run(session, now, monkeypatch, request) -> Run:
     monkeypatch.setattr(instances, "script_engine_for", script_engine_for)
     return world
 
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """The corpus in figures, from the deployment tests that ran and passed (MANIFEST: 76 files)."""
-    passed = [r for r in terminalreporter.stats.get("passed", [])
-              if "test_deploys_or_is_refused_as_expected[" in r.nodeid]
-    if not passed:
-        return
-    names = [r.nodeid.split("[", 1)[1].rstrip("]") for r in passed]
-    deployed = sum(EXPECTATIONS[n].outcome == DEPLOYED for n in names if n in EXPECTATIONS)
-    terminalreporter.write_line(f"conformance corpus: {deployed} deployed / {len(names) - deployed} refused "
-                                f"of {len(names)} checked files")
