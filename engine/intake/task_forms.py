@@ -66,14 +66,14 @@ def plan(tree: etree._ElementTree, filename: str, documents: Mapping[str, Any],
         for task in process.iter(*(f"{{{BPMN_NS}}}{k}" for k in PEOPLE)):
             found[str(task.get("id"))] = _one(task, root, nodes, filename, documents, decision_outputs or {}, problems)
         for start in process.iterfind(f"{{{BPMN_NS}}}startEvent"):
-            plan_ = _start_form(start, root, documents, filename, problems)
+            plan_ = _start_form(start, process, root, documents, filename, problems)
             if plan_ is not None:
                 found[plan_.element_id] = plan_
     return found, problems
 
 
-def _start_form(start: etree._Element, root: etree._Element, documents: Mapping[str, Any], filename: str,
-                problems: list[Problem]) -> FormPlan | None:
+def _start_form(start: etree._Element, process: etree._Element, root: etree._Element,
+                documents: Mapping[str, Any], filename: str, problems: list[Problem]) -> FormPlan | None:
     """The form a process's start event defines: what whoever starts a case enters (no opinion box)."""
     reader = vendor_forms.Reader()
     source, fields, missing = _vendor(start, root, documents, reader, filename, problems)
@@ -81,6 +81,8 @@ def _start_form(start: etree._Element, root: etree._Element, documents: Mapping[
         return None
     definition = _definition(start, fields)
     definition["fields"] = definition["fields"][:-1]
+    title = process.get("name") or start.get("name")  # the page shows it: the process, not an event id
+    definition["title"] = vendor_forms.text(title) if title else {"zh": "发起申请", "en": "Start a case"}
     return FormPlan(str(start.get("id")), label(start), source, definition, renamed=reader.renamed,
                     line=start.sourceline, missing=missing, start=True)
 

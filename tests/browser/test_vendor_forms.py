@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.browser.conftest import follow, login, screenshot
+from tests.conftest import CONFORMANCE_DIR
 
 EXTRA = Path(__file__).resolve().parents[1] / "conformance" / "extra"
 UPLOAD = ["camunda_form_data.bpmn", "activiti_form_properties.bpmn", "spiff_trip.bpmn", "describe-trip-schema.json",
@@ -113,3 +114,25 @@ def test_camunda_activiti_spiff_and_dmn_files_are_worked_to_their_end(server: st
     assert page.locator("form.task-form input[name=days]").input_value() == "2"
     _submit(page)
     _finished(page, leave)
+
+
+def test_a_start_form_from_an_activiti_file_is_filled_when_the_case_starts(server: str, page: Any) -> None:
+    purchase = CONFORMANCE_DIR / "approval" / "aia_purchase-subprocess_caigou.bpmn"
+    login(page, server, "designer")
+    page.goto(server + "/designer/")
+    page.set_input_files("input[name=files]", str(purchase))
+    follow(page, "button:has-text('发布为新版本')")
+    page.goto(server + "/inbox/start")
+    row = page.locator("tr[data-process=purchase-subprocess]")
+    row.locator("input[name=title]").fill("采购打印纸")
+    follow(page, row.locator("button:has-text('发起')"))
+    assert "/inbox/start/purchase-subprocess" in page.url and "到货期限" in page.content()
+    assert page.locator("h1").inner_text() == "发起：办公用品采购", "the process's name, not the start event's id"
+    page.fill("textarea[name=listing]", "打印纸 10 箱")
+    page.fill("input[name=amountMoney]", "800")
+    follow(page, "form.start-form button.primary")
+    assert "「到货期限」为必填项" in page.content()
+    page.fill("input[name=dueDate]", "2026-12-01")
+    screenshot(page, "start-form")
+    follow(page, "form.start-form button.primary")
+    assert "已发起" in page.content()
