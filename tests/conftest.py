@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.core.db import make_engine
 from engine.ops.assembly import Base
+from tests.conformance.expectations import DEPLOYED, EXPECTATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -144,7 +145,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The reliability figures the workers wrote, and the corpus in figures (MANIFEST: 76 files)."""
     if FIGURES.exists():
         terminalreporter.section("reliability figures")
         for line in FIGURES.read_text(encoding="utf-8").splitlines():
             terminalreporter.write_line(line)
+    passed = [r for r in terminalreporter.stats.get("passed", [])
+              if "test_deploys_or_is_refused_as_expected[" in r.nodeid]
+    if not passed:
+        return
+    names = [r.nodeid.split("[", 1)[1].rstrip("]") for r in passed]
+    deployed = sum(EXPECTATIONS[n].outcome == DEPLOYED for n in names if n in EXPECTATIONS)
+    terminalreporter.write_line(f"conformance corpus: {deployed} deployed / {len(names) - deployed} refused "
+                                f"of {len(names)} checked files")

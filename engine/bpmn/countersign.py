@@ -17,7 +17,8 @@ def _parallel_parent(wf: Workflow, task_id: str) -> tuple[Any, Any]:
     """The running parallel multi-instance a task belongs to, or a clear refusal."""
     task = find_task(wf, task_id)
     parent = task.parent
-    if parent is None or not isinstance(parent.task_spec, ParallelMultiInstanceTask):
+    if (parent is None or not isinstance(parent.task_spec, ParallelMultiInstanceTask)
+            or parent.task_spec.task_spec != task.task_spec.name):  # the step after a countersign hangs below it
         raise Conflict("只有并行会签环节可以加签或减签 / signers can only be added to or removed from a parallel "
                        "countersign step (a parallel multi-instance task)")
     if parent.state != TaskState.STARTED:

@@ -1,4 +1,5 @@
-"""SpiffWorkflow parser that also reads the assignment and form extensions other modelers write."""
+"""SpiffWorkflow parser that also reads the assignment and form extensions other modelers write, DMN
+decisions the way Camunda and Spiff call them, error and escalation starts, and implicit ends."""
 
 from __future__ import annotations
 
@@ -6,12 +7,21 @@ import re
 from typing import Any
 
 from lxml import etree
+from SpiffWorkflow.bpmn.parser.event_parsers import (
+    CONDITIONAL_EVENT_XPATH,
+    ERROR_EVENT_XPATH,
+    ESCALATION_EVENT_XPATH,
+    MESSAGE_EVENT_XPATH,
+    SIGNAL_EVENT_XPATH,
+    TIMER_EVENT_XPATH,
+)
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.control import BpmnStartTask, SimpleBpmnTask, _EndJoin
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser, SpiffProcessParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 
+from engine.bpmn import decisions
 from engine.bpmn.specs import ExternalTask
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -22,7 +32,7 @@ ASSIGNMENT_NAMESPACES = (
 )
 ZEEBE_NS = "http://camunda.org/schema/zeebe/1.0"
 ATTRIBUTES = ("assignee", "candidateGroups", "candidateUsers", "formKey", "dueDate", "priority",
-              "initiator", "followUpDate")
+              "initiator", "followUpDate", "resultVariable", "mapDecisionResult")
 LIST_ATTRIBUTES = ("candidateGroups", "candidateUsers")
 _OWNER_ITEM = re.compile(r"^\s*(user|group)\s*\(\s*([^)]*?)\s*\)\s*$")
 
@@ -76,19 +86,29 @@ def _read_zeebe(node: etree._Element, found: dict[str, Any]) -> None:
             found["dueDate"] = child.get("dueDate", "").lstrip("=")
         elif local == "priorityDefinition" and child.get("priority"):
             found["priority"] = child.get("priority")
+        elif local == "calledDecision" and child.get("resultVariable"):  # engine/bpmn/decisions.py
+            found["resultVariable"] = child.get("resultVariable")
+            found["mapDecisionResult"] = "zeebe"
 
 
 def _read_resource_roles(node: etree._Element, found: dict[str, Any]) -> None:
-    """Standard potentialOwner/humanPerformer: 'user(a), group(b)' or a plain group name."""
-    for role in ("potentialOwner", "humanPerformer", "performer"):
+    """Standard humanPerformer/potentialOwner (Camunda 7's reading): 'user(a), group(b)', plain names.
+    A humanPerformer is the person who does the task: its value, literal or expression, is the
+    assignee. A potentialOwner's plain name is a candidate group; a plain expression is kept apart
+    (candidateOwners) because it may name the starting user (${initiator}) rather than a group."""
+    for role in ("humanPerformer", "performer", "potentialOwner"):
         for expr in node.iterfind(f"{{{BPMN_NS}}}{role}//{{{BPMN_NS}}}formalExpression"):
             for item in split_list(expr.text or ""):
                 match = _OWNER_ITEM.match(item)
-                kind, value = (match.group(1), match.group(2)) if match else ("group", item)
-                if role == "humanPerformer" and kind == "user":
+                kind, value = (match.group(1), match.group(2)) if match else (None, item)
+                if not value:
+                    continue
+                if role != "potentialOwner" and kind != "group":
                     found.setdefault("assignee", value)
-                key = "candidateUsers" if kind == "user" else "candidateGroups"
-                if value and value not in found.setdefault(key, []):
+                    continue
+                key = {"user": "candidateUsers", "group": "candidateGroups"}.get(kind or "") or (
+                    "candidateOwners" if re.match(r"[$#]\{", value) else "candidateGroups")
+                if value not in found.setdefault(key, []):
                     found[key].append(value)
 
 
@@ -108,7 +128,12 @@ class _VendorMixin:
 
     def parse_extensions(self, node: etree._Element | None = None) -> dict[str, Any]:
         ext = dict(super().parse_extensions(node))  # type: ignore[misc]
-        vendor = read_vendor_extensions(self.node if node is None else node)
+        element = self.node if node is None else node
+        vendor = read_vendor_extensions(element)
+        parent = element.getparent()
+        if etree.QName(element).localname == "startEvent" and parent is not None \
+                and parent.get("triggeredByEvent") == "true":  # engine/bpmn/event_subprocesses.py
+            vendor["interrupting"] = (element.get("isInterrupting") or "true").strip().lower() != "false"
         if vendor:
             ext["govflow"] = vendor
         return ext
@@ -138,6 +163,22 @@ class _SendTaskParser(SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("sendTask
         if self.node.get("messageRef") or self.xpath("./bpmn:messageEventDefinition"):
             return super().create_task()
         return ExternalTask(self.spec, self.bpmn_id, **self.bpmn_attributes)
+
+
+_StartParser = SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][0]
+
+
+class _StartEventParser(_StartParser):  # type: ignore[misc,valid-type]
+    """Start events also read error and escalation triggers (event sub-processes start on them);
+    SpiffWorkflow's parser skips them, so such an event sub-process started with the instance."""
+
+    def create_task(self) -> Any:
+        event_definition = self.get_event_definition([MESSAGE_EVENT_XPATH, SIGNAL_EVENT_XPATH, TIMER_EVENT_XPATH,
+                                                      CONDITIONAL_EVENT_XPATH, ERROR_EVENT_XPATH,
+                                                      ESCALATION_EVENT_XPATH])
+        task = self._create_task(event_definition)
+        self.spec.start.connect(task)
+        return task
 
 
 class _ProcessParser(SpiffProcessParser):
@@ -180,11 +221,21 @@ class GovflowParser(SpiffBpmnParser):
         _with_vendor(_ServiceTaskParser),
         SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("serviceTask")][1],
     )
+    OVERRIDE_PARSER_CLASSES[full_tag("businessRuleTask")] = (_with_vendor(decisions.DecisionTaskParser),
+                                                             decisions.DecisionTask)
+    OVERRIDE_PARSER_CLASSES[full_tag("startEvent")] = (
+        _with_vendor(_StartEventParser),
+        SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("startEvent")][1],
+    )
     OVERRIDE_PARSER_CLASSES[full_tag("sendTask")] = (
         _with_vendor(_SendTaskParser),
         SpiffBpmnParser.OVERRIDE_PARSER_CLASSES[full_tag("sendTask")][1],
     )
     PROCESS_PARSER_CLASS = _ProcessParser
+
+    def add_dmn_xml(self, node: etree._Element, filename: str | None = None) -> None:
+        """Every decision of the file, not only its first (engine/bpmn/decisions.py)."""
+        decisions.add_dmn(self, node, filename)
 
 
 __all__ = ["GovflowParser", "ValidationException", "read_vendor_extensions"]

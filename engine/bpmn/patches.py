@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.event_definitions.conditional import ConditionalEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util import event as _event_module
+
+from engine.bpmn import cron  # noqa: F401 - cron cycles and the cycle floor
+from engine.bpmn.event_subprocesses import trigger_in_scopes
 
 
 def _specific_first(tasks: list[Any], event: Any) -> list[Any]:
@@ -19,15 +24,20 @@ def _specific_first(tasks: list[Any], event: Any) -> list[Any]:
 
 
 def _catch(self: Any, event: Any, internal: bool = True) -> int:
-    """SpiffWorkflow's EventManager.catch with `_specific_first` applied to the catching tasks."""
+    """SpiffWorkflow's EventManager.catch with `_specific_first` applied to the catching tasks, and
+    event sub-processes of sub-process scopes started as the top level's are (event_subprocesses)."""
     if event.target is None:
         self.update_collaboration(event)
+        trigger_in_scopes(self.workflow, event)
         tasks = [t for t in self.tasks.values() if t.task_spec.catches(t, event)]
         if not tasks and internal:
             self.workflow.bpmn_events.append(event)
     else:
         tasks = [t for t in self.tasks.values()
                  if t.workflow == event.target and t.task_spec.event_definition.catches(t, event)]
+        if not tasks and trigger_in_scopes(self.workflow, event, event.target):
+            tasks = [t for t in self.tasks.values()
+                     if t.workflow == event.target and t.task_spec.event_definition.catches(t, event)]
         if not tasks:
             event.target = event.target.parent_workflow
             return self.catch(event)
@@ -61,3 +71,20 @@ def _fresh_round(self: Any, my_task: Any) -> Any:
 
 
 MultiInstanceTask._update_hook = _fresh_round  # type: ignore[method-assign]
+
+
+def _condition_met(self: Any, my_task: Any) -> bool:
+    """A conditional event waits for data: a condition naming a variable nobody has set yet is not met
+    (SpiffWorkflow 3.2.0 fails the instance), as Camunda re-checks it whenever variables change."""
+    try:
+        met = my_task.workflow.script_engine.evaluate(my_task, self.expression,
+                                                      external_context=my_task.workflow.data_objects)
+    except WorkflowTaskException as exc:
+        if not isinstance(exc.__cause__, NameError) and not isinstance(getattr(exc, "error", None), NameError):
+            raise
+        met = False
+    my_task._set_internal_data(has_fired=bool(met))
+    return bool(met)
+
+
+ConditionalEventDefinition.has_fired = _condition_met  # type: ignore[method-assign]

@@ -53,6 +53,7 @@ class OpenTask:
     extensions: dict[str, Any]
     data: dict[str, Any]
     multi_instance_item: Any = None
+    data_objects: dict[str, Any] = field(default_factory=dict)  # the process's data objects, read by expressions
 
 
 def _locate(trees: dict[str, etree._ElementTree], exc: ValidationException) -> tuple[str | None, int | None]:
@@ -69,11 +70,17 @@ def _locate(trees: dict[str, etree._ElementTree], exc: ValidationException) -> t
     return filename, line
 
 
-def parse_batch(trees: dict[str, etree._ElementTree],
-                wanted: dict[str, list[str]]) -> tuple[list[ParsedProcess], list[Problem]]:
-    """Parse normalised trees together so call activities resolve between the files of one batch."""
+def parse_batch(trees: dict[str, etree._ElementTree], wanted: dict[str, list[str]],
+                decisions: dict[str, etree._ElementTree] | None = None) -> tuple[list[ParsedProcess], list[Problem]]:
+    """Parse normalised trees together so call activities (and business rule tasks, `decisions`: DMN
+    trees) resolve between the files of one batch."""
     parser = GovflowParser()
     problems: list[Problem] = []
+    for filename, tree in (decisions or {}).items():
+        try:
+            parser.add_dmn_xml(tree.getroot(), filename=filename)
+        except ValidationException as exc:
+            return [], [_validation_problem({**trees, **(decisions or {})}, exc, filename)]
     for filename, tree in trees.items():
         try:
             parser.add_bpmn_xml(tree, filename=filename)
@@ -251,12 +258,14 @@ def _open_task(task: Any, kind: str) -> OpenTask:
     element = getattr(spec, "bpmn_id", None) or spec.name
     item = None
     parent = task.parent
-    if parent is not None and hasattr(parent.task_spec, "input_item") and parent.task_spec.input_item:
+    if (parent is not None and getattr(parent.task_spec, "input_item", None)
+            and getattr(parent.task_spec, "task_spec", None) == spec.name):  # an instance, not the step after it
         item = task.data.get(parent.task_spec.input_item.bpmn_id)
     return OpenTask(
         id=str(task.id), element_id=str(element), name=getattr(spec, "bpmn_name", None) or str(element),
         kind=kind, lane=getattr(spec, "lane", None), process_id=task.workflow.spec.name,
         extensions=dict(getattr(spec, "extensions", {}) or {}), data=task.data, multi_instance_item=item,
+        data_objects=dict(getattr(task.workflow, "data_objects", None) or {}),
     )
 
 
@@ -328,12 +337,15 @@ def _waiting(wf: Workflow) -> list[tuple[Any, Any]]:
         definition = task.task_spec.event_definition
         parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
         found.extend((task, part) for part in parts)
-    for name in getattr(wf.spec.start, "trigger_specs", []):  # event sub-processes wait from the start
-        sp_spec = wf.subprocess_specs.get(name)
-        for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
-            definition = start.event_definition
-            parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
-            found.extend((None, part) for part in parts)
+    scopes = [wf, *(sp for sp in wf.subprocesses.values() if not sp.completed)]
+    for scope in scopes:  # event sub-processes wait from their scope's start, sub-processes included
+        for name in getattr(scope.spec.start, "trigger_specs", []):
+            sp_spec = wf.subprocess_specs.get(name)
+            for start in getattr(sp_spec, "bpmn_start_events", []) if sp_spec is not None else []:
+                definition = start.event_definition
+                parts = definition.event_definitions if isinstance(definition, MultipleEventDefinition) \
+                    else [definition]
+                found.extend((None, part) for part in parts)
     return found
 
 

@@ -11,6 +11,7 @@ What designers may call (the allow-list):
              methods of values reached by attribute access (str.upper, dict.get, list.append, ...).
   govflow    is_empty(x), truthy(x), to_date(x), to_datetime(x), days_between(a, b), add_days(x, n),
              timedelta(...), now() (only if the engine passes it: the sandbox never reads the wall clock),
+             el_eq, el_lt, el_add, el_bool, el_get, el_call ... (EL's operators, engine/bpmn/el.py),
              plus whatever the engine passes to make_script_engine(functions=...).
   aliases    a data field named like a Python keyword (e.g. `pass`) is also visible as `v_pass`.
 Refused at compile time: import, while loops, class definitions, names and attributes starting with
@@ -45,6 +46,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from engine.bpmn import el
 from engine.bpmn import sandbox_guards as guards
 from engine.bpmn.sandbox_calls import CALL_GUARDS
 from engine.bpmn.sandbox_guards import SandboxViolation
@@ -110,6 +112,7 @@ def add_days(value: Any, days: int) -> Any:
 DESIGNER_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "is_empty": is_empty, "truthy": truthy, "now": _no_clock, "to_date": to_date,
     "to_datetime": to_datetime, "days_between": days_between, "add_days": add_days, "timedelta": timedelta,
+    **el.FUNCTIONS,  # EL's operators with EL's coercions, for translated JUEL (engine/intake/juel.py)
 }
 
 _DROPPED_BUILTINS = {"setattr", "delattr", "__build_class__", "_getattr_", "id", "hash",

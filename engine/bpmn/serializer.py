@@ -19,9 +19,10 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.serializer.task_spec import SpiffBpmnTaskConverter
+from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter, SpiffBpmnTaskConverter
 from SpiffWorkflow.task import Task
 
+from engine.bpmn.decisions import DecisionTask
 from engine.bpmn.specs import ExternalTask
 
 STATE_VERSION = "1.5"
@@ -123,6 +124,7 @@ def _build_registry(reference: bool = False) -> Any:
     config = dict(SPIFF_CONFIG)
     config[Task] = TaskConverter if reference else FastTaskConverter
     config[ExternalTask] = SpiffBpmnTaskConverter
+    config[DecisionTask] = BusinessRuleTaskConverter
     config[BpmnWorkflow] = ReferenceWorkflowConverter if reference else SpeclessWorkflowConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda d: date.fromisoformat(d["value"]))

@@ -31,19 +31,23 @@ class Assignment:
 
 
 def resolve(task: OpenTask, starter: str | None, now: datetime, evaluate: Evaluate) -> Assignment:
-    """Read the task's extensions; unassigned work falls to the instance's starter."""
+    """Read the task's extensions; unassigned work falls to the instance's starter. `${initiator}` is the
+    starter even where the start event does not name an initiator variable."""
     vendor = task.extensions.get("govflow", {})
     props = dict(task.extensions.get("properties") or {})
     props.update(vendor.get("properties") or {})
-    result = Assignment(form_key=vendor.get("formKey") or props.get("formKey")
+    result = Assignment(form_key=vendor.get("form") or vendor.get("formKey") or props.get("formKey")
                         or props.get("formJsonSchemaFilename"), properties=props)
-    context = dict(task.data)
+    context = {**({"initiator": starter} if starter else {}), **task.data_objects, **task.data}
     if vendor.get("assignee"):
         result.assignee = _as_text(_value(vendor["assignee"], context, evaluate, result.notes))
     for raw in vendor.get("candidateUsers", []):
         result.users.extend(_as_list(_value(raw, context, evaluate, result.notes)))
     for raw in vendor.get("candidateGroups", []):
         result.groups.extend(_as_list(_value(raw, context, evaluate, result.notes)))
+    for raw in vendor.get("candidateOwners", []):  # potentialOwner expressions: the starter is a user
+        for value in _as_list(_value(raw, context, evaluate, result.notes)):
+            (result.users if value == starter else result.groups).append(value)
     if not (result.assignee or result.users or result.groups) and task.lane:
         result.groups.append(lane_group(task.lane))
     if not (result.assignee or result.users or result.groups) and starter:

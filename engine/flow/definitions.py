@@ -19,10 +19,12 @@ from engine.bpmn.serializer import serializer
 from engine.core.clock import to_db
 from engine.core.errors import Conflict, InvalidDefinition, NotFound
 from engine.core.problems import ERROR, WARNING, Problem, has_errors
+from engine.flow import forms
 from engine.flow.models import DefinitionFile, Instance, ProcessVersion
-from engine.intake.dialects import normalize
-from engine.intake.lint import executable_process_ids, lint
-from engine.intake.xmlsafe import parse_bpmn
+from engine.intake import batch
+from engine.intake.batch import Batch
+from engine.intake.lint import executable_process_ids
+from engine.intake.task_forms import FormPlan
 
 
 @dataclass
@@ -40,36 +42,29 @@ class DeployResult:
     problems: list[Problem] = field(default_factory=list)
 
 
+def check_batch(files: list[tuple[str, bytes]]) -> Batch:
+    """Parse safely, adapt vendor dialects and lint the BPMN, DMN and form files of one upload."""
+    return batch.check(files)
+
+
 def check_files(files: list[tuple[str, bytes]]) -> tuple[dict[str, etree._ElementTree], list[Problem]]:
-    """Parse safely, adapt vendor dialects and lint; returns the adapted trees and every problem."""
-    trees: dict[str, etree._ElementTree] = {}
-    problems: list[Problem] = []
-    for filename, data in files:
-        try:
-            tree = parse_bpmn(data, filename)
-        except InvalidDefinition as exc:
-            problems.extend(exc.problems or [Problem(ERROR, "unreadable", str(exc), filename)])
-            continue
-        problems.extend(normalize(tree, filename))
-        problems.extend(lint(tree, filename))
-        if not executable_process_ids(tree):
-            problems.append(Problem(ERROR, "no-executable-process",
-                                    "no executable process: every process is marked isExecutable=\"false\" "
-                                    "(a diagram only); mark the process executable in the modeler to run it",
-                                    filename))
-        trees[filename] = tree
-    return trees, problems
+    """The adapted trees (BPMN and DMN) and every problem of an upload."""
+    checked = check_batch(files)
+    return {**checked.bpmn, **checked.dmn}, checked.problems
 
 
 def deploy(session: Session, actor: str | None, now: datetime,
            files: list[tuple[str, bytes]]) -> DeployResult:
     """Deploy files together; refuses the whole batch with every problem if any file has an error."""
-    trees, problems = check_files(files)
+    checked = check_batch(files)
+    problems, trees = checked.problems, {**checked.bpmn, **checked.dmn}
     if has_errors(problems):
         raise InvalidDefinition(_summary(problems), problems)
-    wanted = {name: executable_process_ids(tree) for name, tree in trees.items()}
-    parsed, parse_problems = runtime.parse_batch(trees, wanted)
+    wanted = {name: executable_process_ids(tree) for name, tree in checked.bpmn.items()}
+    parsed, parse_problems = runtime.parse_batch(checked.bpmn, wanted, checked.dmn)
     problems.extend(parse_problems)
+    if not has_errors(problems):
+        _attach_forms(session, now, checked, parsed, problems)
     external = _resolve_calls(session, parsed, problems)
     if has_errors(problems):
         raise InvalidDefinition(_summary(problems), problems)
@@ -80,6 +75,58 @@ def deploy(session: Session, actor: str | None, now: datetime,
     for proc in parsed:
         result.processes.append(_store_version(session, now, proc, stored[proc.filename], batch_specs, external))
     return result
+
+
+def _attach_forms(session: Session, now: datetime, checked: Batch, parsed: list[runtime.ParsedProcess],
+                  problems: list[Problem]) -> None:
+    """Point every person's task at its form (engine/intake/task_forms.py): a shipped form it names, else
+    the form read from the file or generated for it, stored once per content."""
+    for proc in parsed:
+        for spec in [proc.spec, *proc.local_subprocess_specs.values()]:
+            plans = checked.forms.get(getattr(spec, "file", None) or proc.filename) or {}
+            for task_spec in spec.task_specs.values():
+                plan = plans.get(str(getattr(task_spec, "bpmn_id", ""))) if hasattr(task_spec, "extensions") else None
+                key = _form_key(session, now, plan, problems, spec.file) if plan is not None else None
+                if key is not None:
+                    task_spec.extensions = dict(task_spec.extensions or {})
+                    task_spec.extensions["govflow"] = {**task_spec.extensions.get("govflow", {}), "form": key}
+
+
+def chosen_form(plan: FormPlan) -> str:
+    """Which form a task gets: 'govflow' (a form of forms/ it names), 'stored' (read from the file or
+    generated) or 'none' (the opinion box only)."""
+    if plan.source in ("generic", "none") and plan.key and forms.has_form(forms.DEFAULT_DIR, plan.key):
+        return "govflow"
+    return "stored" if plan.definition is not None else "none"
+
+
+def _form_key(session: Session, now: datetime, plan: FormPlan, problems: list[Problem], filename: str) -> str | None:
+    choice = chosen_form(plan)
+    if choice == "govflow":
+        return plan.key
+    if plan.key and plan.source in ("generic", "none"):
+        problems.append(Problem(WARNING, "form-key-unknown", f"'{plan.task_name}' names the form '{plan.key}', "
+                                "which govflow does not have (forms/); the task uses "
+                                + ("a form built from the conditions after it" if plan.definition else
+                                   "the opinion box only"), filename, plan.line, plan.element_id))
+    if choice == "none" or plan.definition is None:
+        return None
+    try:
+        return forms.store_form(session, now, plan.definition, plan.source)
+    except InvalidDefinition as exc:
+        problems.append(Problem(WARNING, "form-unusable", f"the form of '{plan.task_name}' cannot be shown "
+                                f"({exc}); the task shows the opinion box only", filename, plan.line, plan.element_id))
+        return None
+
+
+def start_form(session: Session, process_id: str) -> forms.FormDefinition | None:
+    """The form a process's start event defines (read from its file at deployment), if any."""
+    spec, _ = load_specs(get_version(session, process_id))
+    for task_spec in spec.task_specs.values():
+        key = ((getattr(task_spec, "extensions", None) or {}).get("govflow") or {}).get("form")
+        if key and type(task_spec).__name__ == "StartEvent" and spec.start in task_spec.inputs:
+            return forms.find_form(forms.DEFAULT_DIR, key, session)
+    return None
 
 
 def _summary(problems: list[Problem]) -> str:

@@ -1,21 +1,27 @@
 """Form definitions (forms/*.json, docs/forms.md): one generic loader into marshmallow schemas, and
-server-side validation that names the field at fault in the user's language."""
+server-side validation that names the field at fault in the user's language. Forms read from deployed
+BPMN files (engine/intake/task_forms.py) are stored in the task_form table and found the same way."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import keyword
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from engine.core.errors import InvalidDefinition, InvalidInput
+from engine.core.clock import to_db
+from engine.core.errors import Conflict, InvalidDefinition, InvalidInput
 from engine.core.problems import ERROR, Problem
+from engine.flow.models import TaskForm
 
 TYPES = ("text", "longtext", "number", "date", "choice", "multichoice", "decision", "opinion", "user",
          "department", "file")
@@ -176,10 +182,47 @@ def load_directory(directory: Path) -> dict[str, FormDefinition]:
 
 
 _CACHE: dict[Path, tuple[float, FormDefinition]] = {}
+STORED_PREFIX = "bpmn-"
+DEFAULT_DIR = Path(__file__).resolve().parents[2] / "forms"  # the shipped forms; the inbox reads the same
+_STORED: dict[str, FormDefinition] = {}
 
 
-def find_form(directory: Path, form_key: str | None) -> FormDefinition | None:
-    """The task's form, re-read when its file changes; None when the task has no form file."""
+def has_form(directory: Path, form_key: str) -> bool:
+    """Whether the folder holds a form file of that key."""
+    return bool(re.fullmatch(r"[A-Za-z0-9_\-]+", form_key)) and (Path(directory) / f"{form_key}.json").is_file()
+
+
+def store_form(session: Session, now: datetime, definition: Mapping[str, Any], source: str) -> str:
+    """Keep a form read from a BPMN file (or generated for a task) once per content; its key."""
+    body = {k: v for k, v in definition.items() if k != "key"}
+    key = STORED_PREFIX + hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False)
+                                         .encode()).hexdigest()[:40]
+    load_definition({**body, "key": key}, f"{body.get('title', {}).get('zh', key)}")  # refuses what is wrong
+    if session.get(TaskForm, key) is None:
+        session.add(TaskForm(key=key, definition={**body, "key": key}, source=source[:32], created_at=to_db(now)))
+        try:
+            session.flush()
+        except IntegrityError as exc:  # the same form stored by a deployment running at the same time
+            raise Conflict("a form of this file was stored by someone else at the same time; deploy again") from exc
+    return key
+
+
+def _stored(session: Session, key: str) -> FormDefinition | None:
+    """A stored form; cached for good, as a key names one content."""
+    found = _STORED.get(key)
+    if found is None:
+        row = session.get(TaskForm, key)
+        if row is None:
+            return None
+        found = _STORED[key] = load_definition(row.definition, key)
+    return found
+
+
+def find_form(directory: Path, form_key: str | None, session: Session | None = None) -> FormDefinition | None:
+    """The task's form: a file of the folder (re-read when it changes) or, given a session, a form
+    stored from a BPMN file; None when the task has neither."""
+    if form_key and form_key.startswith(STORED_PREFIX) and session is not None:
+        return _stored(session, form_key)
     if not form_key or not re.fullmatch(r"[A-Za-z0-9_\-]+", form_key):
         return None
     path = Path(directory) / f"{form_key}.json"

@@ -1,5 +1,5 @@
-"""Tables of the process runtime: deployed files and versions, instance state, the human-task projection
-with its candidates, carbon copies and attachments."""
+"""Tables of the process runtime: deployed files and versions, the forms read from them, instance state,
+the human-task projection with its candidates, carbon copies and attachments."""
 
 from __future__ import annotations
 
@@ -44,6 +44,18 @@ class ProcessVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     file: Mapped[DefinitionFile] = relationship()
+
+
+class TaskForm(Base):
+    """A form read from a BPMN (or its form files) or generated for a task, stored once per content:
+    the inbox finds it by key like a shipped form (engine/flow/forms.py, find_form)."""
+
+    __tablename__ = "task_form"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    source: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Instance(Base):

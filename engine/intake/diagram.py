@@ -69,6 +69,19 @@ def _plane_for(root: etree._Element, process_id: str | None) -> etree._Element:
     raise InvalidInput(f"the file has no diagram of process '{process_id}'", field="diagram")
 
 
+def drawn_diagrams(xml: bytes | etree._ElementTree) -> list[tuple[str, str]]:
+    """(element id, title) of every diagram a file draws, executable or not: what a preview shows."""
+    root = _tree(xml).getroot()
+    titles = {str(el.get("id")): el.get("name") or str(el.get("id")) for el in root
+              if isinstance(el.tag, str) and _local(el) in ("process", "collaboration")}
+    found = []
+    for plane in root.findall("bpmndi:BPMNDiagram/bpmndi:BPMNPlane", NS):
+        ident = plane.get("bpmnElement")
+        if ident and plane.find("bpmndi:BPMNShape", NS) is not None:
+            found.append((ident, titles.get(ident, ident)))
+    return found
+
+
 def element_names(xml: bytes | etree._ElementTree, process_id: str | None = None) -> dict[str, str]:
     tree = _tree(xml)
     return {str(el.get("id")): el.get("name") or "" for el in tree.getroot().iter()

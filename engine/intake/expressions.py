@@ -8,11 +8,12 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections.abc import Iterator
+from collections.abc import Mapping
 
 from lxml import etree
 
 from engine.core.problems import Problem
+from engine.intake import cron, feel, juel
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 VENDOR_NAMESPACES = {
@@ -22,24 +23,15 @@ VENDOR_NAMESPACES = {
     "zeebe": "http://camunda.org/schema/zeebe/1.0",
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
-KEYWORD_PREFIX = "v_"
-EXPRESSION_TAGS = ("conditionExpression", "completionCondition", "loopCondition")
+KEYWORD_PREFIX = juel.KEYWORD_PREFIX
+EXPRESSION_TAGS = ("conditionExpression", "completionCondition", "loopCondition", "condition")
 TIMER_TAGS = ("timeDate", "timeDuration", "timeCycle")
+FEEL_LANGUAGES = ("feel", "dmn")  # language URIs naming FEEL (DMN's expression language)
 
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+) | (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*") | (?P<num>\d+(?:\.\d+)?) |
-    (?P<name>[A-Za-z_\u4e00-\u9fff][\w\u4e00-\u9fff]*) |
-    (?P<op>&&|\|\||==|!=|<=|>=|[-+*/%<>!(),.\[\]?:=])
-""", re.VERBOSE)
-_WORD_OPS = {"eq": "==", "ne": "!=", "lt": "<", "gt": ">", "le": "<=", "ge": ">=", "div": "/", "mod": "%",
-             "and": "and", "or": "or", "not": "not", "true": "True", "false": "False", "null": "None"}
-_SPIN_VALUE = {"numberValue", "stringValue", "boolValue", "value"}
-_ALLOWED_CALLS = {"len", "is_empty", "truthy", "str", "int", "float", "abs", "min", "max", "now"}
 _ISO_DURATION = re.compile(r"^P(?=\d|T\d)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
-_CRON_FIELD = r"(?:[\d*?/,#LW-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)"
-_CRON = re.compile(rf"^(?=.*[\d*?]){_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4,6}}$")
 _XPATH_DATA = re.compile(r"bpmn:getDataObject\(\s*'([^']+)'\s*\)")
+_STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 
 
 class UntranslatableExpression(ValueError):
@@ -51,32 +43,20 @@ class UntranslatableExpression(ValueError):
         self.reason = reason
 
 
-def keyword_alias(name: str) -> str:
-    """Python keywords used as data names (e.g. `pass`) are read through an alias."""
-    return KEYWORD_PREFIX + name if keyword.iskeyword(name) else name
+keyword_alias = juel.keyword_alias
 
 
-def _tokens(text: str, original: str) -> Iterator[tuple[str, str]]:
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise UntranslatableExpression(original, f"unexpected character {text[pos]!r}")
-        pos = match.end()
-        if match.lastgroup != "ws":
-            yield match.lastgroup or "", match.group()
-
-
-def _unwrap(text: str) -> tuple[str, bool]:
+def _unwrap(text: str) -> tuple[str, str]:
+    """(body, dialect): 'juel' for ${...}/#{...}, 'feel' for Camunda 8's =..., else 'plain'."""
     stripped = text.strip()
     found = re.fullmatch(r"[$#]\{(.*)\}", stripped, re.DOTALL)
     if found:
         if re.search(r"[$#]\{", found.group(1)):
             raise UntranslatableExpression(text, "several ${...} parts in one expression")
-        return found.group(1).strip(), True
+        return found.group(1).strip(), "juel"
     if stripped.startswith("="):
-        return stripped[1:].strip(), True
-    return stripped, False
+        return stripped[1:].strip(), "feel"
+    return stripped, "plain"
 
 
 _WORD_OP_BETWEEN = r"[\w)\]'\"]\s+(eq|ne|lt|gt|le|ge|div|mod)\s+[\w('\"-]"
@@ -85,7 +65,7 @@ _FOREIGN_CALL = re.compile(r"\b[A-Z][A-Za-z0-9]*\.[A-Z][A-Za-z0-9]*\s*\(")  # Da
 
 def _outside_strings(text: str) -> str:
     """The text with every string literal emptied, so markers inside strings are not seen."""
-    return re.sub(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", "''", text)
+    return _STRINGS.sub("''", text)
 
 
 def _has_marker(text: str) -> bool:
@@ -107,104 +87,76 @@ def _check_foreign(original: str, text: str) -> None:
                       "value or a variable holding the date")
 
 
-def translate_expression(text: str, boolean: bool = True) -> str:
-    """JUEL `${...}`/`#{...}`, simple FEEL `=...` and XPath getDataObject to Python; Python stays as is.
-    With `boolean`, a lone variable is tested JUEL-style (the string "false" is false)."""
-    body, wrapped = _unwrap(text)
+def translate_expression(text: str, boolean: bool = True, names: Mapping[str, str] | None = None,
+                         language: str | None = None) -> str:
+    """JUEL `${...}`/`#{...}` (with EL's coercions), FEEL (`=...`, or any text when `language` names
+    FEEL) and XPath getDataObject to Python; Python stays as is. With `boolean` the result is a yes/no
+    test. `names` maps variable names with spaces or dots (form fields, decision outputs) to the safe
+    names their values are stored under."""
+    known = dict(names or {})
+    body, dialect = _unwrap(text)
     _check_foreign(text, body)
-    if not wrapped and not _has_marker(body):
-        _check_python(text, body)
-        return body
-    body = _XPATH_DATA.sub(lambda m: m.group(1), body)
-    out: list[str] = []
-    toks = list(_tokens(body, text))
-    i = 0
-    while i < len(toks):
-        kind, value = toks[i]
-        nxt = toks[i + 1][1] if i + 1 < len(toks) else ""
-        if kind == "op":
-            out.append({"&&": "and", "||": "or", "!": "not", "=": "=="}.get(value, value))
-        elif kind == "name" and value == "empty":
-            operand, i = _path(toks, i + 1, text)
-            out.append(f"is_empty({operand})")
-            continue
-        elif kind == "name" and value in _WORD_OPS and (nxt != "(" or value in ("not", "and", "or")):
-            out.append(_WORD_OPS[value])
-        elif kind == "name":
-            path, i = _path(toks, i, text)
-            out.append(path)
-            continue
+    if dialect == "plain" and language and any(k in language.lower() for k in FEEL_LANGUAGES):
+        dialect = "feel"
+    if dialect == "plain" and _has_marker(body):
+        dialect = "juel"
+    try:
+        if dialect == "juel":
+            result = juel.to_python(_XPATH_DATA.sub(lambda m: m.group(1), body), boolean, known)
+        elif dialect == "feel":
+            result = feel.to_python(body, known)
+            result = _truth_test(result) if boolean else result
         else:
-            out.append(value)
-        i += 1
-    result = _join(out)
-    if boolean:
-        result = _truth_test(result)
+            result = _plain(text, body, known)
+    except (juel.JuelError, feel.FeelError) as exc:
+        reason = str(exc)
+        if reason.startswith(_SYNTAX):
+            reason = f"not a valid expression: {reason}"
+        raise UntranslatableExpression(text, reason) from None
     _check_python(text, result)
     return result
 
 
+_SYNTAX = ("expected", "a value was expected", "unexpected", "a property name", "a name was expected",
+           "the expression is empty")
+
+
+def _plain(original: str, body: str, names: Mapping[str, str]) -> str:
+    """Python as written, with known multi-word names replaced; a FEEL-looking text (a single '='
+    comparing) is read as FEEL when it is not Python."""
+    renamed = _rename(body, names)
+    try:
+        ast.parse(renamed, mode="eval")
+        return renamed
+    except SyntaxError:
+        if re.search(r"(?<![=!<>])=(?!=)", _outside_strings(body)) and '"' in body:
+            return feel.to_python(body, names)  # FeelError says why, e.g. a name with spaces
+    return renamed
+
+
+def _rename(text: str, names: Mapping[str, str]) -> str:
+    """Known names containing spaces or dots replaced by their safe names, outside string literals."""
+    spaced = sorted((n for n in names if not n.isidentifier()), key=len, reverse=True)
+    if not spaced:
+        return text
+    pattern = re.compile("|".join(rf"(?<![\w.]){re.escape(n)}(?![\w])" for n in spaced))
+    pieces, last = [], 0
+    for literal in _STRINGS.finditer(text):
+        pieces.append(pattern.sub(lambda m: names[m.group()], text[last:literal.start()]))
+        pieces.append(literal.group())
+        last = literal.end()
+    pieces.append(pattern.sub(lambda m: names[m.group()], text[last:]))
+    return "".join(pieces)
+
+
 def _truth_test(result: str) -> str:
-    """A lone variable (or `not` one) is tested JUEL-style, where the text "false" is false."""
+    """A lone variable (or `not` one) is tested leniently, where the text "false" is false."""
     single = re.fullmatch(r"(not\s*)?\(?\s*([A-Za-z_][\w\[\]'\"]*)\s*\)?", result)
     if single is None or single.group(2) in ("True", "False", "None"):
         return result
     if result.count("(") != result.count(")"):
         return result
     return ("not " if single.group(1) else "") + f"truthy({single.group(2)})"
-
-
-def _path(toks: list[tuple[str, str]], i: int, original: str) -> tuple[str, int]:
-    """An identifier with .property, .size(), .equals(x) and Camunda Spin .prop("k").numberValue()."""
-    kind, name = toks[i] if i < len(toks) else ("", "")
-    if kind != "name":
-        raise UntranslatableExpression(original, "a variable name was expected")
-    if i + 1 < len(toks) and toks[i + 1][1] == "(" and name not in _ALLOWED_CALLS:
-        raise UntranslatableExpression(original, f"the function '{name}' is not available in govflow")
-    expr = keyword_alias(name)
-    i += 1
-    while i + 1 < len(toks) and toks[i][1] == ".":
-        member = toks[i + 1][1]
-        after = toks[i + 2][1] if i + 2 < len(toks) else ""
-        if after != "(":
-            expr, i = f"{expr}[{member!r}]", i + 2
-            continue
-        args_end = _closing(toks, i + 2, original)
-        args = " ".join(v for _, v in toks[i + 3:args_end])
-        if member == "size" and not args:
-            expr = f"len({expr})"
-        elif member == "equals":
-            expr = f"({expr} == {args})"
-        elif member == "prop" and args:
-            expr = f"{expr}[{args}]"
-        elif member in _SPIN_VALUE and not args:
-            pass
-        else:
-            raise UntranslatableExpression(
-                original, f"method call '.{member}(...)' needs Java code that govflow does not run; "
-                          "compute the value in a form field or script and test that variable")
-        i = args_end + 1
-    return expr, i
-
-
-def _closing(toks: list[tuple[str, str]], start: int, original: str) -> int:
-    depth = 0
-    for j in range(start, len(toks)):
-        depth += {"(": 1, ")": -1}.get(toks[j][1], 0)
-        if depth == 0:
-            return j
-    raise UntranslatableExpression(original, "unbalanced parentheses")
-
-
-def _join(parts: list[str]) -> str:
-    text = " ".join(parts)
-    text = re.sub(r"\s*\.\s*", ".", text)
-    text = re.sub(r"\(\s+", "(", text)
-    text = re.sub(r"\s+\)", ")", text)
-    text = re.sub(r"\s+,", ",", text)
-    text = re.sub(r"(\w)\s+\(", r"\1(", text)
-    text = re.sub(r"\bnot\(", "not (", text)
-    return text.strip()
 
 
 def _check_python(original: str, text: str) -> None:
@@ -218,6 +170,19 @@ def _check_python(original: str, text: str) -> None:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and keyword.iskeyword(node.id):
             raise UntranslatableExpression(original, f"'{node.id}' is a reserved word")
+
+
+def names_read(python: str) -> list[str]:
+    """Variables a translated expression reads (functions and keywords' aliases excluded), in order."""
+    try:
+        tree = ast.parse(python, mode="eval")
+    except SyntaxError:
+        return []
+    called = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+    nodes = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in called),
+                   key=lambda n: (n.lineno, n.col_offset))
+    found = [n.id for n in nodes]
+    return list(dict.fromkeys(found))
 
 
 def quote_timer(text: str) -> str | None:
@@ -246,12 +211,19 @@ def _owner(el: etree._Element) -> etree._Element | None:
     return None
 
 
-def timer_defect(text: str) -> tuple[str, str] | None:
-    """(code, message) for timer text no translation can rescue (cron, '1w', C# calls); lint reports it."""
+def timer_defect(text: str, kind: str | None = None) -> tuple[str, str] | None:
+    """(code, message) for timer text no translation can rescue (a cron outside a cycle or one with no
+    equivalent, '1w', C# calls); lint reports it. `kind` is timeDate, timeDuration or timeCycle."""
     value = text.strip()
-    if _CRON.match(value) and not re.search(r"[$#]\{", value):
-        return "cron-timer", (f"timer '{value}' is a Quartz/cron expression; enter an ISO 8601 date, duration "
-                              "or cycle instead, e.g. R/P1D (every day) or R/PT1H (every hour)")
+    if cron.looks_like_cron(value):
+        if kind != "timeCycle":
+            return "cron-timer", (f"timer '{value}' is a cron expression, which repeats: make the timer a "
+                                  "cycle (timeCycle), or enter a date or duration such as P7D")
+        try:
+            cron.to_fields(value)
+        except cron.CronError as exc:
+            return "cron-timer", f"timer '{value}' is a cron expression govflow cannot fire: {exc}"
+        return None
     if re.fullmatch(r"\d+\s*[a-zA-Z]+", value):
         return "invalid-timer", (f"timer '{value}' is not ISO 8601; write a duration such as P7D (7 days) "
                                  "or PT2H (2 hours)")

@@ -6,14 +6,9 @@ Run it on the tree `dialects.normalize` has adapted. Two kinds of check:
 - runtime support (everything else) covers executable processes only (isExecutable="true" or absent);
   a process marked isExecutable="false" gets one 'not-executable' warning instead, as it never runs.
 
-Interrupting event sub-processes: SpiffWorkflow 3.2.0 starts them but never cancels the main flow.
-That is harmless only when the trigger can happen solely at a moment the main flow has nothing left to
-cancel. The rule: the sub-process's start event catches a signal, escalation or error that is thrown
-only inside the same scope, every throw of it is an end event or an intermediate throw event that leads
-straight to plain end events, and the scope has no parallel, inclusive or event-based gateway, no
-implicit split and no non-interrupting boundary event (so no other branch can be alive). This is
-SpiffWorkflow's own test model spiff/spiffwf_event-subprocess.bpmn (signal thrown just before the end),
-which runs correctly; it gets a warning. Every other interrupting event sub-process is an error.
+Event sub-processes run as drawn, interrupting or not (engine/bpmn/event_subprocesses.py); lint
+refuses only what BPMN forbids (an error start that does not interrupt) or what would misfire (a start
+without trigger would start with the process, a conditional start is never watched).
 
 Several unconditional flows leaving an activity are BPMN's implicit parallel split. Plain SpiffWorkflow
 refuses them ("Multiple outgoing flows are not supported"); govflow's parser (engine/bpmn/parser.py)
@@ -28,27 +23,46 @@ from __future__ import annotations
 
 import ast
 import re
-from collections import Counter
 
 from lxml import etree
 
 from engine.core.problems import ERROR, WARNING, Problem
-from engine.intake import prerequisites, timer_limits, vocabulary
+from engine.intake import cron, prerequisites, timer_limits, vocabulary
 from engine.intake.expressions import BPMN_NS, quote_timer, timer_defect
-from engine.intake.tree import NS, is_executable, label, local, xpath
+from engine.intake.tree import (
+    NS,
+    bpmn_ids,
+    has_steps,
+    in_extensions,
+    is_executable,
+    label,
+    local,
+    process_of,
+    runnable,
+    xpath,
+)
+from engine.intake.vendor_forms import variable_name
 
 ACTIVITIES = ("task", "userTask", "manualTask", "serviceTask", "scriptTask", "sendTask", "receiveTask",
               "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
 EVENTS = ("startEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
 PYTHON_FORMATS = ("python", "python3", "text/x-python", "text/python", "py")
-_CONCURRENT = ("parallelGateway", "inclusiveGateway", "eventBasedGateway")
-_EVENT_TRIGGERS = {"signalEventDefinition": "signalRef", "escalationEventDefinition": "escalationRef",
-                   "errorEventDefinition": "errorRef"}
 
 
 def executable_process_ids(tree: etree._ElementTree) -> list[str]:
     """Ids of the processes SpiffWorkflow will be asked to build."""
-    return [p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS) if is_executable(p) and p.get("id")]
+    return [p.get("id") for p in tree.getroot().iterfind("bpmn:process", NS) if runnable(p) and p.get("id")]
+
+
+def why_nothing_runs(tree: etree._ElementTree) -> str:
+    """The reason a file has no executable process, naming each process."""
+    reasons = [f"process '{label(p)}' " + ("is marked isExecutable=\"false\" (a diagram only)" if not is_executable(p)
+                                         else "has no steps (an empty pool)")
+               for p in tree.getroot().iterfind("bpmn:process", NS)]
+    if not reasons:
+        return "no executable process: the file holds no process; draw one in the modeler"
+    return ("no executable process: " + "; ".join(reasons)
+            + "; mark the process executable in the modeler (and draw its steps) to run it")
 
 
 def process_summaries(tree: etree._ElementTree) -> list[dict[str, object]]:
@@ -69,7 +83,7 @@ class _Linter:
         self.root = root
         self.filename = filename
         self.problems: list[Problem] = []
-        self.ids = {el.get("id"): el for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+        self.ids = bpmn_ids(root)
 
     def add(self, severity: str, code: str, el: etree._Element, message: str) -> None:
         self.problems.append(Problem(severity, code, message, self.filename, el.sourceline, el.get("id")))
@@ -84,6 +98,10 @@ class _Linter:
                          "isExecutable=\"false\": it is a diagram only and will not be run; tick "
                          "'Executable' in the modeler if it should run")
                 continue
+            if not has_steps(process):
+                self.add(WARNING, "empty-process", process, f"process '{label(process)}' has no steps (an "
+                         "empty pool, as drawn for an outside party): nothing of it runs")
+                continue
             self.unsupported(process)
             self.scripts_and_calls(process)
             for sub in xpath(process, ".//bpmn:subProcess[@triggeredByEvent='true']"):
@@ -91,6 +109,7 @@ class _Linter:
             self.flows(process)
             self.timers(process)
             timer_limits.check(process, self.add)
+            self.conditional_boundaries(process)
             prerequisites.ParserPrerequisites(self.ids, self.add).check(process)
             self.govflow_properties(process)
             for scope in [process, *xpath(process, ".//bpmn:subProcess|.//bpmn:transaction")]:
@@ -108,16 +127,23 @@ class _Linter:
                 self.add(ERROR, rule.code, _owner_element(prop), rule.refusal(value, known))
 
     def duplicate_ids(self) -> None:
-        """Ids must be unique (vendor form fields reuse ids legitimately, so only BPMN elements count)."""
-        own = [el for el in self.root.iter() if isinstance(el.tag, str) and el.get("id")
-               and etree.QName(el).namespace == BPMN_NS]
+        """Ids must be unique where SpiffWorkflow looks them up: among a file's top-level elements and
+        within one process. Elsewhere (two pools, vendor extensions, diagram data) it tolerates them."""
         groups: dict[str, list[etree._Element]] = {}
-        for el in own:
-            groups.setdefault(el.get("id"), []).append(el)
+        for el in self.root.iter():
+            if isinstance(el.tag, str) and el.get("id") and etree.QName(el).namespace == BPMN_NS \
+                    and not in_extensions(el):
+                groups.setdefault(el.get("id"), []).append(el)
         for ident, members in groups.items():
-            if len(members) > 1:
-                self.add(ERROR, "duplicate-id", members[1], f"the id '{ident}' is used {len(members)} times "
-                         f"(first on line {members[0].sourceline}); give every element its own id")
+            if len(members) < 2:
+                continue
+            scopes = [el.getparent() if el.getparent() is self.root else process_of(el) for el in members]
+            clash = any(scopes.count(scope) > 1 for scope in scopes if scope is not None)
+            self.add(ERROR if clash else WARNING, "duplicate-id" if clash else "tolerated-duplicate-id",
+                     members[1], f"the id '{ident}' is used {len(members)} times (first on line "
+                     f"{members[0].sourceline}); " + ("give every element its own id" if clash else
+                                                     "each use is in a different pool, so it still works; "
+                                                     "modelers expect unique ids, so give each its own"))
 
     def references(self, process: etree._Element) -> None:
         for flow in xpath(process, ".//bpmn:sequenceFlow"):
@@ -145,9 +171,6 @@ class _Linter:
         for el in xpath(process, ".//bpmn:complexGateway"):
             self.add(ERROR, "complex-gateway", el, "complex gateways are not supported; use an inclusive or "
                      "exclusive gateway with conditions")
-        for el in xpath(process, ".//bpmn:businessRuleTask"):
-            self.add(ERROR, "business-rule-without-dmn", el, "business rule (DMN) tasks are not supported: "
-                     "govflow has no decision engine; use a script task or gateway conditions")
 
     def scripts_and_calls(self, process: etree._Element) -> None:
         for el in xpath(process, ".//bpmn:scriptTask[@scriptFormat]"):
@@ -166,83 +189,52 @@ class _Linter:
         io_path = ".//bpmn:ioSpecification/bpmn:dataInput|.//bpmn:ioSpecification/bpmn:dataOutput"
         for el in xpath(process, io_path):
             name = (el.get("name") or "").strip()
-            if name and name != el.get("id"):
+            if name and variable_name(name) != el.get("id"):  # rewrites.io_by_name gave it its name if it could
                 self.add(ERROR, "io-name-mismatch", el, f"task {local(el)[4:].lower()} '{name}' has the id "
                          f"'{el.get('id')}'; govflow reads task inputs and outputs by id, so give it the id "
                          f"'{name}' (or remove the input/output specification)")
 
     def event_subprocess(self, sub: etree._Element) -> None:
+        """Event sub-processes run interrupting or not, as drawn (engine/bpmn/event_subprocesses.py);
+        what BPMN forbids or SpiffWorkflow cannot trigger is refused with what to do instead."""
         for start in xpath(sub, "./bpmn:startEvent"):
-            if (start.get("isInterrupting") or "true").strip().lower() == "false":
-                continue
-            if self._harmless_interruption(sub, start):
-                self.add(WARNING, "interrupting-event-subprocess", sub, "this event sub-process runs without "
-                         "interrupting the main flow; here it is only triggered as the main flow ends, so "
-                         "the result is the same")
-            else:
-                self.add(ERROR, "interrupting-event-subprocess", sub, "interrupting event sub-processes are "
-                         "not supported (the main flow would keep running); untick 'Interrupting' on its "
-                         "start event, or put the main flow in a sub-process with a boundary event")
-
-    def _harmless_interruption(self, sub: etree._Element, start: etree._Element) -> bool:
-        """True when the trigger is thrown only where the main flow is ending anyway (see docstring)."""
-        scope = sub.getparent()
-        triggers = [(local(d), d.get(_EVENT_TRIGGERS[local(d)])) for d in start
-                    if local(d) in _EVENT_TRIGGERS]
-        if len(triggers) != 1 or not triggers[0][1] or scope is None or self._concurrent(scope):
-            return False
-        kind, ref = triggers[0]
-        throws = [d.getparent() for d in xpath(scope, f".//bpmn:{kind}[@{_EVENT_TRIGGERS[kind]}=$r]", r=ref)
-                  if local(d.getparent()) in ("endEvent", "intermediateThrowEvent")
-                  and sub not in d.iterancestors()]
-        return bool(throws) and all(self._ends_after(t, scope) for t in throws)
-
-    def _concurrent(self, scope: etree._Element) -> bool:
-        if any(xpath(scope, f"./bpmn:{kind}") for kind in _CONCURRENT):
-            return True
-        if xpath(scope, "./bpmn:boundaryEvent[@cancelActivity='false']"):
-            return True
-        sources = Counter(f.get("sourceRef") for f in xpath(scope, "./bpmn:sequenceFlow"))
-        return any(count > 1 for count in sources.values())
-
-    def _ends_after(self, throw: etree._Element, scope: etree._Element) -> bool:
-        if local(throw) == "endEvent":
-            return True
-        targets = [self.ids.get(f.get("targetRef")) for f in xpath(scope, "./bpmn:sequenceFlow[@sourceRef=$s]",
-                                                                   s=throw.get("id"))]
-        return all(t is not None and _plain_end(t) for t in targets)  # no flow at all: the path ends here
+            triggers = {local(c) for c in start if local(c).endswith("EventDefinition")}
+            interrupting = (start.get("isInterrupting") or "true").strip().lower() != "false"
+            if not triggers:
+                self.add(ERROR, "event-subprocess-start", sub, f"the event sub-process '{label(sub)}' has a "
+                         "start event without a trigger, so it would start together with the process; give "
+                         "its start event a timer, message, signal, error or escalation trigger")
+            elif "errorEventDefinition" in triggers and not interrupting:
+                self.add(ERROR, "event-subprocess-start", sub, f"the event sub-process '{label(sub)}' starts "
+                         "on an error without interrupting, which BPMN does not allow (an error always ends "
+                         "what raised it); tick 'Interrupting' on its start event, or catch an escalation "
+                         "if the main flow should go on")
+            elif "conditionalEventDefinition" in triggers:
+                self.add(ERROR, "event-subprocess-start", sub, f"the event sub-process '{label(sub)}' starts "
+                         "on a condition, which govflow cannot watch for; start it with a message or signal")
 
     def flows(self, process: etree._Element) -> None:
+        """Several unconditional flows out of an activity run in parallel (dialects.normalize has already
+        put an inclusive gateway after activities with conditional flows)."""
         outgoing: dict[str, list[etree._Element]] = {}
         for flow in xpath(process, ".//bpmn:sequenceFlow"):
             outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
         for source_id, flows in outgoing.items():
             source = self.ids.get(source_id)
-            if source is None:
-                continue
-            kind = local(source)
-            if kind in ("exclusiveGateway", "inclusiveGateway") and len(flows) > 1:
-                self._gateway_conditions(source, flows)
-            elif kind in ACTIVITIES + EVENTS:
-                self._activity_flows(source, flows)
+            if source is not None and local(source) in ACTIVITIES + EVENTS and len(flows) > 1:
+                self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave "
+                         f"'{label(source)}': all of them run in parallel (an implicit parallel split); draw a "
+                         "parallel gateway to make that visible, or an exclusive gateway if only one should run")
 
-    def _gateway_conditions(self, gateway: etree._Element, flows: list[etree._Element]) -> None:
-        for flow in flows:
-            if flow.get("id") != gateway.get("default") and not _condition(flow):
-                self.add(ERROR, "missing-condition", flow, f"flow '{label(flow)}' leaving gateway "
-                         f"'{label(gateway)}' ({gateway.get('id')}) has no condition; give it a condition "
-                         "or make it the gateway's default flow")
-
-    def _activity_flows(self, source: etree._Element, flows: list[etree._Element]) -> None:
-        conditional = [f for f in flows if _condition(f) is not None]
-        if conditional:
-            self.add(ERROR, "conditional-flow-from-task", conditional[0], f"'{label(source)}' has a "
-                     "conditional outgoing flow, which is not supported; put an exclusive gateway after it "
-                     "and move the conditions onto the gateway's flows")
-        elif len(flows) > 1:
-            self.add(WARNING, "implicit-split", source, f"{len(flows)} unconditional flows leave "
-                     f"'{label(source)}': all of them run in parallel (an implicit parallel split); draw a "
-                     "parallel gateway to make that visible, or an exclusive gateway if only one should run")
+    def conditional_boundaries(self, process: etree._Element) -> None:
+        """A conditional boundary event tests the data of its own path: what the steps inside the
+        sub-process it sits on set does not reach it (Camunda re-tests on every variable change)."""
+        for event in xpath(process, ".//bpmn:boundaryEvent[bpmn:conditionalEventDefinition]"):
+            host = self.ids.get(event.get("attachedToRef"))
+            if host is not None and local(host) in ("subProcess", "transaction", "callActivity"):
+                self.add(WARNING, "conditional-boundary-data", event, f"conditional event '{label(event)}' "
+                         f"on '{label(host)}' tests the data as it was when '{label(host)}' began; values "
+                         "set by the steps inside it do not make it fire. Test them after it, with a gateway")
 
     def timers(self, process: etree._Element) -> None:
         for timer in xpath(process, ".//bpmn:timerEventDefinition"):
@@ -254,9 +246,13 @@ class _Linter:
                          "enter one in the modeler such as PT2H (2 hours) or P7D (7 days)")
                 continue
             for kind, text in specs:
-                defect = timer_defect(text) or _literal_timer_defect(kind, text)
+                defect = timer_defect(text, kind) or _literal_timer_defect(kind, text)
                 if defect is not None:
                     self.add(ERROR, defect[0], owner, defect[1])
+                elif kind == "timeCycle" and local(owner) == "startEvent" and local(owner.getparent()) == "process":
+                    self.add(WARNING, "cycle-start", owner, f"timer start '{label(owner)}' repeats, but govflow "
+                             "starts a case when someone starts it: each case then waits for the cycle's next "
+                             "time and runs once")
 
     def correlations(self) -> None:
         """SpiffWorkflow reads correlation properties of the whole file before anything else."""
@@ -298,6 +294,8 @@ def _literal_timer_defect(kind: str, text: str) -> tuple[str, str] | None:
     wanted, prefix = _TIMER_SHAPES[kind]
     if isinstance(value, str) and quote_timer(value) is not None and re.match(prefix, value):
         return None
+    if kind == "timeCycle" and isinstance(value, str) and value.startswith(cron.PREFIX):
+        return None  # translated from a cron expression by dialects.normalize
     return "invalid-timer", f"timer value {text} is not {wanted} (ISO 8601); correct it in the modeler"
 
 
@@ -309,12 +307,3 @@ def _owner_element(el: etree._Element) -> etree._Element:
     return el
 
 
-def _plain_end(el: etree._Element) -> bool:
-    """An end event that throws nothing (or terminates): reaching it just ends the path."""
-    kinds = {local(c) for c in el if local(c).endswith("EventDefinition")}
-    return local(el) == "endEvent" and kinds <= {"terminateEventDefinition"}
-
-
-def _condition(flow: etree._Element) -> str | None:
-    cond = flow.find(f"{{{BPMN_NS}}}conditionExpression")
-    return None if cond is None else (cond.text or "").strip()

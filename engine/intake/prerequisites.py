@@ -52,6 +52,12 @@ class ParserPrerequisites:
     def _references(self, process: etree._Element) -> None:
         """Every reference names an element that exists."""
         for call in xpath(process, ".//bpmn:callActivity[not(normalize-space(@calledElement))]"):
+            case = next((v for k, v in call.attrib.items() if etree.QName(k).localname == "caseRef"), None)
+            if case:
+                self.add(ERROR, "cmmn-case", call, f"call activity '{label(call)}' calls the CMMN case "
+                         f"'{case}' (caseRef); govflow runs BPMN processes, not CMMN cases: call a process "
+                         "(calledElement) instead")
+                continue
             self.add(ERROR, "dangling-reference", call, f"call activity '{label(call)}' does not say which "
                      "process to call; choose the called process in the modeler")
         for ref in xpath(process, ".//bpmn:dataInputAssociation/bpmn:sourceRef"
@@ -67,9 +73,6 @@ class ParserPrerequisites:
             for el in xpath(process, f".//bpmn:{kind}EventDefinition[not(@{kind}Ref)]"):
                 self.add(ERROR, "dangling-reference", el.getparent(), f"{kind} event '{label(el.getparent())}' "
                          f"names no {kind}; choose the {kind} it sends or waits for")
-        for el in xpath(process, ".//bpmn:eventDefinitionRef"):
-            self.add(ERROR, "event-definition-ref", el.getparent(), "the event uses a shared event definition "
-                     "(eventDefinitionRef), which SpiffWorkflow ignores; define the trigger inside the event")
     def _triggers(self, process: etree._Element) -> None:
         """What follows an event-based gateway waits for something; a boundary event has a trigger."""
         for gateway in xpath(process, ".//bpmn:eventBasedGateway"):
@@ -85,9 +88,11 @@ class ParserPrerequisites:
                      "it a timer, message, signal, error or escalation boundary event")
     def _within_pool(self, process: etree._Element) -> None:
         """Sequence flows and boundary events stay inside their pool (between pools: message flows)."""
+        own = {el.get("id") for el in process.iter() if isinstance(el.tag, str) and el.get("id")}
         for el in xpath(process, ".//bpmn:sequenceFlow|.//bpmn:boundaryEvent"):
-            refs = [self.ids.get(el.get(a)) for a in ("sourceRef", "targetRef", "attachedToRef") if el.get(a)]
-            if any(r is not None and process_of(r) is not process for r in refs):
+            refs = [el.get(a) for a in ("sourceRef", "targetRef", "attachedToRef") if el.get(a)]
+            if any(r not in own and self.ids.get(r) is not None and process_of(self.ids[r]) is not process
+                   for r in refs):
                 self.add(ERROR, "dangling-reference", el, f"'{label(el)}' connects to an element of another pool; "
                          "between pools use a message flow instead")
     def _scripts_and_kinds(self, process: etree._Element) -> None:

@@ -15,6 +15,7 @@ from engine.intake.expressions import (
     located,
     translate_expression,
 )
+from engine.intake.vendor_forms import variable_name
 
 _REFS = {"errorRef": ("error", "errorCode"), "escalationRef": ("escalation", "escalationCode"),
          "signalRef": ("signal", None), "messageRef": ("message", None)}
@@ -28,11 +29,10 @@ def _collection_variable(text: str, el: etree._Element, filename: str, problems:
     """`${users}`, `=users` or `users` name the list variable; anything else cannot be used."""
     value = text.strip()
     try:
-        translated = translate_expression(value) if re.match(r"[$#]\{|=", value) else value
+        translated = translate_expression(value, boolean=False) if re.match(r"[$#]\{|=", value) else value
     except UntranslatableExpression as exc:
         problems.append(located(ERROR, "untranslatable-expression", str(exc), filename, el))
         return None
-    translated = re.sub(r"^truthy\((.*)\)$", r"\1", translated)
     if not translated.isidentifier():
         problems.append(located(ERROR, "untranslatable-expression",
                                 f"multi-instance collection '{value}' must name a list variable", filename, el))
@@ -167,3 +167,46 @@ def data_objects_by_name(root: etree._Element, filename: str) -> list[Problem]:
         problems.append(located(WARNING, "adapted-data-object", f"data object '{old}' is read as variable "
                                 f"'{name}'", filename, obj))
     return problems
+
+
+def _drop_io(owner: etree._Element, item: etree._Element, old: str | None, filename: str,
+             problems: list[Problem]) -> None:
+    """A task input/output named like a data object it is associated with is that data object."""
+    problems.append(located(WARNING, "adapted-io", f"task {etree.QName(item).localname[4:].lower()} "
+                            f"'{item.get('name')}' is the data object of that name", filename, item))
+    for ref in list(owner.iter(_q("dataInputRefs"), _q("dataOutputRefs"))):
+        if (ref.text or "").strip() == old:
+            ref.getparent().remove(ref)
+    item.getparent().remove(item)
+
+
+def io_by_name(root: etree._Element, filename: str) -> tuple[list[Problem], dict[str, str]]:
+    """SpiffWorkflow reads a task's data inputs and outputs by id; modelers (Signavio, Trisotech) give
+    them generated ids and a name. Each gets its name (made a safe variable name) as id, and every
+    reference inside its owner follows; returns the warnings and the names given to names with spaces."""
+    problems: list[Problem] = []
+    renamed: dict[str, str] = {}
+    ids = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and el.get("id")}
+    objects = {(o.get("name") or "").strip() for o in root.iter(_q("dataObject"))}
+    for io in list(root.iter(_q("ioSpecification"))):
+        owner = io.getparent()
+        for item in [c for c in io if isinstance(c.tag, str) and etree.QName(c).localname in ("dataInput", "dataOutput")]:
+            old, name = item.get("id"), (item.get("name") or "").strip()
+            if not name or name == old:
+                continue
+            if name in objects and owner is not None:
+                _drop_io(owner, item, old, filename, problems)  # the value travels as the data object
+                continue
+            new = variable_name(name)
+            if new in ids or owner is None:
+                continue  # lint reports what cannot be renamed
+            ids.add(new)
+            item.set("id", new)
+            for el in owner.iter():
+                if isinstance(el.tag, str) and (el.text or "").strip() == old and not len(el):
+                    el.text = new
+            if new != name:
+                renamed[name] = new
+            problems.append(located(WARNING, "adapted-io", f"task {etree.QName(item).localname[4:].lower()} "
+                                    f"'{name}' (id '{old}') is read as variable '{new}'", filename, item))
+    return problems, renamed

@@ -17,6 +17,7 @@ from lxml import etree
 
 from engine.core.limits import TimerLimits, timer_limits
 from engine.core.problems import ERROR, WARNING
+from engine.intake.expressions import quote_timer
 from engine.intake.tree import label, local, xpath
 
 Add = Callable[[str, str, etree._Element, str], None]
@@ -93,7 +94,7 @@ def check(process: etree._Element, add: Add) -> None:
             kind, text = local(spec), (spec.text or "").strip()
             if kind not in ("timeDate", "timeDuration", "timeCycle") or not text:
                 continue
-            value = _literal(text)
+            value = _literal(text) or (text if quote_timer(text) else None)  # a bare value: deploy quotes it
             if value is None:
                 if _LOOKS_ISO.fullmatch(text) and text.isidentifier():
                     add(ERROR, "invalid-timer", owner, f"timer '{label(owner)}' has the value {text}, which is not "

@@ -59,8 +59,14 @@ def doctype_line(data: bytes) -> int | None:
     return None
 
 
-def parse_bpmn(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._ElementTree:
-    """Parse bytes into a tree, or raise InvalidDefinition saying exactly what is wrong and where."""
+DMN_NAMESPACES = ("http://www.omg.org/spec/DMN/20151101/dmn.xsd", "http://www.omg.org/spec/DMN/20180521/MODEL/",
+                  "https://www.omg.org/spec/DMN/20191111/MODEL/", "http://www.omg.org/spec/DMN/20191111/MODEL/")
+
+
+def parse_bpmn(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES,
+               dmn: bool = False) -> etree._ElementTree:
+    """Parse bytes into a tree, or raise InvalidDefinition saying exactly what is wrong and where;
+    with `dmn`, a DMN 1.1-1.3 <definitions> is accepted as well."""
     if not data or not data.strip():
         raise _refuse(filename, "empty-file", "the file is empty; upload a BPMN 2.0 XML file")
     if len(data) > max_bytes:
@@ -76,13 +82,15 @@ def parse_bpmn(data: bytes, filename: str, max_bytes: int = DEFAULT_MAX_BYTES) -
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None or tree.docinfo.externalDTD is not None:
         raise _refuse(filename, "doctype-forbidden", DOCTYPE_MESSAGE, 1)
-    _check_root(root, filename)
+    _check_root(root, filename, dmn)
     return tree
 
 
-def _check_root(root: etree._Element, filename: str) -> None:
+def _check_root(root: etree._Element, filename: str, dmn: bool = False) -> None:
     """A BPMN file's root is <definitions> in the BPMN 2.0 model namespace; say what was found."""
     if root.tag == f"{{{BPMN_NS}}}definitions":
+        return
+    if dmn and etree.QName(root).localname == "definitions" and etree.QName(root).namespace in DMN_NAMESPACES:
         return
     qname = etree.QName(root)
     found = f"<{qname.localname}>" + (f" in namespace {qname.namespace}" if qname.namespace else

@@ -8,7 +8,7 @@ from engine.bpmn.sandbox import make_script_engine
 from engine.core.clock import as_utc
 from engine.flow import instances
 
-from . import scenarios_approval, scenarios_cli, scenarios_spiff, scenarios_vendor  # noqa: F401  (register)
+from . import scenarios_approval, scenarios_cli, scenarios_extra, scenarios_spiff, scenarios_vendor  # noqa: F401
 from .scenarios import Run
 
 
@@ -24,3 +24,4 @@ def run(session, now, monkeypatch, request) -> Run:
 
     monkeypatch.setattr(instances, "script_engine_for", script_engine_for)
     return world
+

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from conftest import CONFORMANCE_DIR
@@ -19,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from engine.bpmn import runtime
 from engine.core import audit
-from engine.flow import definitions, instances, tasks
+from engine.flow import definitions, forms, instances, tasks
 from engine.flow.models import HumanTask, Instance
 from engine.org import directory as org
 from tests.conftest import forget_live_objects
 
 STARTER = "applicant"
+EXTRA_DIR = Path(__file__).resolve().parent / "extra"  # files we wrote ourselves, named "extra/..."
 Scenario = Callable[["Run"], None]
 
 
@@ -36,18 +38,27 @@ class Registered:
 
 
 REGISTRY: dict[str, Registered] = {}
+EXTRA: dict[str, Registered] = {}
 
 
 def scenario(*files: str) -> Callable[[Scenario], Scenario]:
-    """Register a scenario that exercises the given corpus files."""
+    """Register a scenario that exercises the given corpus files (or extra/ files, kept apart)."""
 
     def wrap(body: Scenario) -> Scenario:
         name = body.__name__.removeprefix("run_")
-        assert name not in REGISTRY, f"duplicate scenario {name}"
-        REGISTRY[name] = Registered(name, files, body)
+        table = EXTRA if files and all(f.startswith("extra/") for f in files) else REGISTRY
+        assert name not in REGISTRY and name not in EXTRA, f"duplicate scenario {name}"
+        table[name] = Registered(name, files, body)
         return body
 
     return wrap
+
+
+def source(name: str) -> bytes:
+    """A corpus file's bytes, or one of ours under extra/."""
+    if name.startswith("extra/"):
+        return (EXTRA_DIR / name.removeprefix("extra/")).read_bytes()
+    return (CONFORMANCE_DIR / name).read_bytes()
 
 
 def _username(group: str) -> str:
@@ -98,7 +109,7 @@ class Run:
 
     def deploy(self, *files: str) -> definitions.DeployResult:
         self.step()
-        batch = [(name, (CONFORMANCE_DIR / name).read_bytes()) for name in files]
+        batch = [(name, source(name)) for name in files]
         return definitions.deploy(self.session, "designer", self.now, batch)
 
     def start(self, process_id: str, data: dict[str, Any] | None = None, actor: str = STARTER) -> Case:
@@ -148,6 +159,23 @@ class Case:
         who = actor or self.run.worker(row)
         assert tasks.may_work(self.session, row, who), f"{who} may not work {row.name}"
         return tasks.complete(self.session, who, self.run.now, row.id, data)
+
+    def form(self, name: str) -> forms.FormDefinition | None:
+        """The form the inbox shows for the open task (a shipped form, or one stored at deployment)."""
+        row = self.task(name)
+        return forms.find_form(forms.DEFAULT_DIR, row.form_key, self.session) if row.form_key else None
+
+    def submit(self, name: str, raw: dict[str, Any], actor: str | None = None) -> HumanTask:
+        """Complete the task the way the inbox does: the submission is validated by the task's form."""
+        definition = self.form(name)
+        assert definition is not None, f"task {name} has no form"
+        data = forms.validate_submission(definition, raw)
+        opinion = forms.opinion_field(definition)
+        self.run.step()
+        row = self.task(name)
+        who = actor or self.run.worker(row)
+        return tasks.complete(self.session, who, self.run.now, row.id, data,
+                              str(data.get(opinion) or "") or None if opinion else None)
 
     def complete_all(self, name: str, data_for: Callable[[HumanTask], dict[str, Any]]) -> int:
         """Complete every open task of that name (multi-instance), each with its own data."""

@@ -201,3 +201,18 @@ def run_salary_audit_destroyed(run: Run) -> None:
     case.complete("薪酬主管初审", {"pass": 0})
     case.complete("员工薪酬档级修改", {"pass": 0})
     case.finished("modify", "end", not_reached=("audit2", "apply_end"))
+
+
+@scenario("approval/aia_leave-in-pool.bpmn")
+def run_leave_in_pool_takes_the_first_unconditioned_flow(run: Run) -> None:
+    """Neither gateway has conditions: as in Activiti, each takes its first flow (同意) every time."""
+    result = run.deploy("approval/aia_leave-in-pool.bpmn")
+    warned = {(p.code, p.element_id) for p in result.problems}
+    assert ("missing-condition", "flow2") in warned and ("unreachable-flow", "flow8") in warned
+    case = run.start("process_pool1", actor=APPLICANT)
+    assert _groups(case, "部门领导审批") == ["领导"]
+    case.complete("部门领导审批")
+    assert _groups(case, "人事审批") == ["人事"]
+    case.complete("人事审批")
+    case.complete("销假")
+    case.finished("hrAudit", "reportBack", "endevent1", not_reached=("usertask1",))

@@ -231,3 +231,74 @@ def run_manual_check_with_fraud_check(run: Run) -> None:
                          not_reached=("ErrorEndEvent_FraudDetected", "ErrorEndEvent_Timeout"))
     assert data["decision"] == "granted"
     assert STARTER == case.instance.started_by
+
+
+BIZAGI = "bpmn-io/bpmn-moddle_vendor_bizagi-nested-ns-definition.bpmn"
+
+
+@scenario(BIZAGI)
+def run_bizagi_pool_beside_an_empty_pool(run: Run) -> None:
+    """The empty 'Hauptprozess' pool is a stub with nothing to run; the other pool runs its one task."""
+    result = run.deploy(BIZAGI)
+    assert [p.code for p in result.problems if p.element_id == "Id_f2afc6ec-e5fc-4205-837c-4f637bf95ba6"] \
+        == ["empty-process"]
+    case = run.start("Id_1f46c2af-002d-4b63-b1d1-7f181acc6065")
+    case.complete("Aufgabe 1")
+    case.finished("Id_b9ff4ef1-7f18-4c42-8667-122fc9c12929", "Id_e673ec36-e00a-4857-b74d-bcd82c4eeff5")
+
+
+@scenario("camunda/order-handling.bpmn")
+def run_cron_started_order_creates_the_invoice(run: Run) -> None:
+    """A Quartz cron start (every five seconds): the case waits for its next time, then runs once.
+    The conditional boundary sees the data its path carries, not what the sub-process sets inside
+    (the lint warning says so), so the invoice is not archived as in Camunda."""
+    result = run.deploy("camunda/order-handling.bpmn")
+    assert {p.code for p in result.problems if p.element_id == "StartEvent_1"} >= {"adapted-timer", "cycle-start"}
+    assert "conditional-boundary-data" in {p.code for p in result.problems}
+    case = run.start("Order_Process")
+    assert case.open() == [] and case.status == "running"
+    case.wait(seconds=6)
+    assert [(t.name, t.kind) for t in case.open()] == [("Create Invoice", "external")]
+    case.complete("Create Invoice", {"invoiceId": 7})
+    data = case.finished("Task_06z99p1", "EndEvent_00asnpf", not_reached=("Task_1yjkccw",))
+    assert data["invoiceId"] == 7
+    assert instances_without_timers(case)
+
+
+def instances_without_timers(case: object) -> bool:
+    """A cron start fires once per case: nothing is left waiting once the case has ended."""
+    return case.instance.next_timer_at is None  # type: ignore[attr-defined]
+
+
+@scenario("camunda/loan-granting.bpmn")
+def run_cron_started_loan_decides_per_credit_score(run: Run) -> None:
+    run.deploy("camunda/loan-granting.bpmn")
+    case = run.start("loan_process")
+    case.wait(seconds=6)
+    case.complete("Check credit score", {"creditScores": [3, 9]})
+    assert case.names() == ["Grant loan", "Reject loan request"]
+    case.complete("Grant loan")
+    case.complete("Reject loan request")
+    case.finished("Task_0v4gadf", "Task_0j0sjlk", "EndEvent_0q9wl5o")
+
+
+C11 = "miwg/C.1.1_reference.bpmn"
+
+
+@scenario(C11)
+def run_signavio_invoice_with_named_task_outputs(run: Run) -> None:
+    """Task outputs with generated ids are read by their names (approved, approver, clarified), which
+    the XPath conditions test through the data objects."""
+    result = run.deploy(C11)
+    assert {p.code for p in result.problems} >= {"adapted-io", "adapted-expression"}
+    case = run.start("handle-invoice")
+    case.complete("Assign\r\nApprover", {"approver": "demo"})
+    assert case.task("Approve Invoice").assignee == "demo"
+    case.complete("Approve Invoice", {"approved": False})
+    case.complete("Rechnung klären", {"clarified": "yes"})
+    case.complete("Approve Invoice", {"approved": True})
+    case.complete("Prepare\r\nBank\r\nTransfer")
+    assert case.task("Archive\nInvoice").kind == "external"
+    case.complete("Archive\nInvoice")
+    case.finished("reviewInvoice", "prepareBankTransfer", "invoiceProcessed", not_reached=("invoiceNotProcessed",))
+    assert case.worked().count("Approve Invoice") == 2, "not approved, clarified, approved on the second round"

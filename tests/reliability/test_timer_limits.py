@@ -92,6 +92,8 @@ def test_unbounded_cycle_stops_after_the_maximum_count(session, now, starter) ->
     ("timeDuration", "PXYZ", "not an ISO 8601"),
     ("timeCycle", "'R/PT1S'", "at least 60 seconds"),
     ("timeCycle", "R5000/P1D", "at most 1000 times"),
+    ("timeDuration", "P11Y", "10-year limit"),
+    ("timeCycle", "R/PT1S", "at least 60 seconds"),
 ])
 def test_deploy_refuses_timers_beyond_the_limits_naming_element_and_line(session, now, kind, text, message) -> None:
     with pytest.raises(InvalidDefinition) as refused:

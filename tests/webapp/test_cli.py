@@ -76,7 +76,9 @@ def test_deploy_json_and_list(cli) -> None:
     assert [(p["process_id"], p["version"], p["new"]) for p in payload["processes"]] == [
         ("approval", 1, False), ("parent_case", 1, True), ("child_review", 1, True)]
     assert {(p["severity"], p["code"], p["file"], p["line"]) for p in payload["problems"]} == {
-        ("warning", "adapted-expression", "approval.bpmn", 45)}
+        ("warning", "adapted-expression", "approval.bpmn", 45),
+        # the fixture's form keys name no form of forms/: review gets the form its gateway needs
+        ("warning", "form-key-unknown", "approval.bpmn", 19), ("warning", "form-key-unknown", "approval.bpmn", 27)}
 
     listed = run.json("definitions", "list")
     assert {(r["process_id"], r["version"], r["file"]) for r in listed} >= {
@@ -103,7 +105,8 @@ def test_a_case_from_start_to_review(cli) -> None:
                     "--opinion", "请审批")
     assert (done["task"], done["instance_id"], done["instance_status"]) == (fill_id, instance_id, "running")
     [review] = done["open_tasks"]
-    assert (review["element_id"], review["form_key"], review["priority"]) == ("review", "approval_review", 7)
+    assert (review["element_id"], review["priority"]) == ("review", 7)
+    assert review["form_key"].startswith("bpmn-"), "approval_review is no form of forms/: a generic one"
     assert set(review["candidates"]) == {"group:reviewers", "group:dept_tax"}
 
     inbox = run.json("tasks", "list", "--user", "rita")
@@ -161,3 +164,23 @@ def test_db_upgrade_builds_the_schema_on_an_empty_database(databases, tmp_path) 
     engine.dispose()
     tables = set(inspect(engine).get_table_names())
     assert set(Base.metadata.tables) <= tables and "alembic_version" in tables
+
+
+EXTRA = Path(__file__).resolve().parents[1] / "conformance" / "extra"
+
+
+def test_deploy_takes_the_decisions_and_forms_the_bpmn_names_from_beside_it(cli) -> None:
+    run, _ = cli
+    decided = run.json("definitions", "deploy", str(EXTRA / "leave_with_decisions.bpmn"))
+    assert decided["added"] == ["leave_rules.dmn"]
+    assert [p["process_id"] for p in decided["processes"]] == ["leave_with_decisions"]
+    trip = run("definitions", "deploy", str(EXTRA / "spiff_trip.bpmn"))
+    assert trip.stdout.splitlines()[:3] == [
+        "with approve-trip-schema.json (named by the BPMN, found beside it)",
+        "with describe-trip-schema.json (named by the BPMN, found beside it)",
+        "with describe-trip-uischema.json (named by the BPMN, found beside it)"]
+    alone = run("definitions", "deploy", str(EXTRA / "risk_rules_dmn11.dmn"),
+                str(EXTRA / "spiff_risk_review.bpmn"), "--only-given")
+    assert "spiff_risk_review version 1" in alone.stdout
+    refused = run("definitions", "deploy", str(EXTRA / "spiff_risk_review.bpmn"), "--only-given", ok=False)
+    assert "decision 'risk_level', which no DMN file of this upload defines" in refused.stderr

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from engine.core.errors import EngineError, InvalidDefinition, InvalidInput
 from engine.flow import definitions, instances
 from engine.flow.models import Instance, ProcessVersion
-from engine.intake import diagram, lint
+from engine.intake import diagram, dmn, lint
 from webapp import web_context as ctx
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
@@ -52,15 +52,51 @@ def check() -> Any:
     except InvalidInput as exc:
         flash(str(exc), "error")
         return redirect(url_for("designer.index"))
-    trees, problems = definitions.check_files(files)
+    checked = definitions.check_batch(files)
+    problems = checked.problems
     previews = []
-    for name, tree in trees.items():
+    for name, tree in checked.bpmn.items():
         data = dict(files)[name]
-        for process_id in lint.executable_process_ids(tree):
-            previews.append({"file": name, "process_id": process_id, "svg": _preview(data, process_id)})
+        runs = set(lint.executable_process_ids(tree))
+        drawn = diagram.drawn_diagrams(tree)
+        for element_id, title in drawn:
+            previews.append({"file": name, "process_id": element_id, "title": title,
+                             "executable": element_id in runs, "svg": _preview(data, element_id)})
+        if not drawn:
+            previews.append({"file": name, "process_id": None, "title": "", "executable": bool(runs), "svg": None})
     status = 400 if any(p.severity == "error" for p in problems) else 200
     return render_template("designer/index.html", versions=_versions(),
-                           report={"files": [n for n, _ in files], "problems": problems, "previews": previews}), status
+                           report={"files": [n for n, _ in files], "problems": problems, "previews": previews,
+                                   "forms": _form_rows(checked), "decisions": _decision_rows(checked)}), status
+
+
+FORM_SOURCES = {"camunda-form-data": "Camunda 表单字段（formData）", "form-property": "Activiti/Flowable 表单属性",
+                "camunda-forms": "Camunda Forms 表单", "spiff-json-schema": "SpiffArena JSON 表单",
+                "generic": "通用表单（按其后条件读取的变量生成）"}
+
+
+def _form_rows(checked: Any) -> list[dict[str, Any]]:
+    """Which form each task will use, with the fields and the ids given safe variable names."""
+    rows = []
+    for filename, plans in checked.forms.items():
+        for plan in plans.values():
+            choice = definitions.chosen_form(plan)
+            fields = [f for f in (plan.definition or {}).get("fields", []) if f.get("type") != "opinion"]
+            rows.append({"file": filename, "task": plan.task_name, "element_id": plan.element_id, "choice": choice,
+                         "source": plan.key if choice == "govflow" else FORM_SOURCES.get(plan.source, ""),
+                         "fields": [] if choice == "govflow" else fields, "renamed": plan.renamed})
+    return rows
+
+
+def _decision_rows(checked: Any) -> list[dict[str, Any]]:
+    rows = []
+    for filename, tree in checked.dmn.items():
+        for ident, decision in dmn.decisions(tree).items():
+            table = next(iter(decision.iterfind("{*}decisionTable")), None)
+            rows.append({"file": filename, "id": ident, "name": decision.get("name") or ident,
+                         "policy": (table.get("hitPolicy") or "UNIQUE") if table is not None else "—",
+                         "rules": len(table.findall("{*}rule")) if table is not None else 0})
+    return rows
 
 
 def _preview(data: bytes, process_id: str) -> str | None:
@@ -78,8 +114,8 @@ def deploy() -> Any:
     except InvalidDefinition as exc:
         ctx.rollback()
         return render_template("designer/index.html", versions=_versions(),
-                               report={"files": [], "problems": exc.problems, "previews": [],
-                                       "refused": str(exc)}), 400
+                               report={"files": [], "problems": exc.problems, "previews": [], "forms": [],
+                                       "decisions": [], "refused": str(exc)}), 400
     except InvalidInput as exc:
         ctx.rollback()
         flash(str(exc), "error")

@@ -79,7 +79,7 @@ def task_context(row: HumanTask, errors: dict[str, list[str]] | None = None,
     """Everything the task page shows: form, earlier opinions, files, clocks, allowed operations."""
     session, user, now = ctx.session(), ctx.actor(), ctx.now()
     inst = instances.get(session, row.instance_id)
-    definition = forms.find_form(FORMS_DIR, row.form_key) if row.form_key else None
+    definition = forms.find_form(FORMS_DIR, row.form_key, ctx.session()) if row.form_key else None
     data = instances.current_data(session, inst, now) if inst.status == instances.RUNNING else {}
     previous = (row.properties or {}).get("previous_submission") or {}
     may_work, on_behalf_of = tasks.works_as(session, row, user, now)
@@ -137,7 +137,7 @@ def _store_files(row: HumanTask, definition: Any, raw: dict[str, Any]) -> None:
 @bp.post("/tasks/<task_id>/complete")
 def complete(task_id: str) -> Any:
     row = _visible_task(task_id)
-    definition = forms.find_form(FORMS_DIR, row.form_key) if row.form_key else None
+    definition = forms.find_form(FORMS_DIR, row.form_key, ctx.session()) if row.form_key else None
     raw = _raw_submission()
     try:
         if definition is not None:

@@ -106,3 +106,34 @@ def test_the_starter_or_the_adder_may_remove_a_signer_others_may_not(world: Sess
     zrzy = _signing(world, inst)["zrzy"]
     assert task_actions.may_remove_signer(world, "fgw_boss", zrzy) and task_actions.may_remove_signer(world, "drafter", zrzy)
     assert not task_actions.may_remove_signer(world, "scjg_boss", zrzy)
+
+
+MEETING = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="meeting" name="会议" isExecutable="true">
+    <bpmn:startEvent id="s"/>
+    <bpmn:userTask id="sign" name="会议签到">
+      <bpmn:multiInstanceLoopCharacteristics>
+        <bpmn:loopDataInputRef>departments</bpmn:loopDataInputRef>
+        <bpmn:inputDataItem id="department"/>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:userTask id="minutes" name="填写会议纪要"/>
+    <bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sign"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="sign" targetRef="minutes"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="minutes" targetRef="e"/>
+  </bpmn:process>
+</bpmn:definitions>""".encode()
+
+
+def test_the_step_right_after_a_countersign_is_not_one_of_its_signers(world: Session, now: datetime) -> None:
+    definitions.deploy(world, "admin", now, [("meeting.bpmn", MEETING)])
+    inst = instances.start(world, "drafter", now, "meeting", {"departments": ["fgw"]}).id
+    [sign] = tasks.open_for_instance(world, inst)
+    assert sign.properties["item"] == "fgw"
+    tasks.complete(world, "drafter", now, sign.id, {})
+    [minutes] = tasks.open_for_instance(world, inst)
+    assert minutes.element_id == "minutes" and "item" not in (minutes.properties or {})
+    with pytest.raises(Conflict, match="只有并行会签环节"):
+        task_actions.signer_options(world, now, minutes.id)

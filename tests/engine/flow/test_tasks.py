@@ -10,7 +10,7 @@ import pytest
 
 from engine.core import audit
 from engine.core.errors import Conflict, Forbidden, NotFound
-from engine.flow import definitions, instances, tasks
+from engine.flow import definitions, forms, instances, tasks
 from engine.flow.models import HumanTask
 from engine.org import directory as org
 
@@ -62,7 +62,11 @@ def test_camunda_extensions_literal_and_expressions(deployed, now) -> None:
     review = _only(session, inst.id)
     # candidateGroups="reviewers, ${dept}", candidateUsers="${backup}", dueDate/priority from data
     assert _candidates(review) == {("group", "reviewers"), ("group", "dept_tax"), ("user", "bob"), ("user", "carol")}
-    assert review.assignee is None and review.form_key == "approval_review" and review.priority == 80
+    assert review.assignee is None and review.priority == 80
+    # approval_review names no form of forms/, so the review gets the form its gateway needs (approved)
+    generic = forms.find_form(forms.DEFAULT_DIR, review.form_key, session)
+    assert generic is not None and [(f.name, f.type) for f in generic.fields] == [("approved", "decision"),
+                                                                                   ("opinion", "opinion")]
     assert review.due_at == datetime(2026, 11, 10, 1, 0)  # 09:00 China time, stored as UTC
 
 

@@ -38,6 +38,9 @@ def app(databases: Any) -> Iterator[Flask]:
             org.create_user(s, name, groups=groups, department="szfb")
         s.commit()
     yield app
+    with app.app_context():  # each test's app has its own pool: give its connections back (PostgreSQL counts them)
+        db.engine.dispose()
+    engine.dispose()
 
 
 @pytest.fixture
