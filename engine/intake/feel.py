@@ -166,14 +166,7 @@ class _Parser(TokenParser):
         return self.name_or_call()
 
     def list_literal(self) -> str:
-        self.take("[")
-        items: list[str] = []
-        while not self.op("]"):
-            items.append(self.expression())
-            if not self.op("]"):
-                self.take(",")
-        self.take("]")
-        return f"[{', '.join(items)}]"
+        return f"[{', '.join(self.separated('[', ']', self.expression))}]"
 
     def name_or_call(self) -> str:
         name = self.phrase()
@@ -204,13 +197,7 @@ class _Parser(TokenParser):
     def call(self, name: str) -> str:
         if name not in _FUNCTIONS and name not in _METHODS:
             raise FeelError(f"the FEEL function '{name}' is not available in govflow")
-        self.take("(")
-        args: list[str] = []
-        while not self.op(")"):
-            args.append(self.expression())
-            if not self.op(")"):
-                self.take(",")
-        self.take(")")
+        args = self.separated("(", ")", self.expression)
         if name in _METHODS:
             if not args:
                 raise FeelError(f"'{name}' needs a value to work on")

@@ -193,14 +193,7 @@ class _Parser(TokenParser):
         return _Expr(f"el_call({target.code}, {name!r}{joined})", boolean)
 
     def arguments(self) -> list[_Expr]:
-        self.take("(")
-        args: list[_Expr] = []
-        while not self.op(")"):
-            args.append(self.ternary())
-            if not self.op(")"):
-                self.take(",")
-        self.take(")")
-        return args
+        return self.separated("(", ")", self.ternary)
 
     def primary(self) -> _Expr:
         kind, value = self.take()

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 Token = tuple[str, str]
+T = TypeVar("T")
 
 
 def lex(text: str, pattern: re.Pattern[str], error: type[ValueError]) -> list[Token]:
@@ -47,3 +49,14 @@ class TokenParser:
     def op(self, *values: str) -> bool:
         kind, value = self.peek()
         return kind == "op" and value in values
+
+    def separated(self, opening: str, closing: str, item: Callable[[], T]) -> list[T]:
+        """The comma-separated items between `opening` and `closing` (an argument list, a list literal)."""
+        self.take(opening)
+        items: list[T] = []
+        while not self.op(closing):
+            items.append(item())
+            if not self.op(closing):
+                self.take(",")
+        self.take(closing)
+        return items
