@@ -27,10 +27,6 @@ from engine.core.limits import timer_limits
 PREFIX = "cron:"
 
 
-def min_cycle() -> timedelta:
-    return timedelta(seconds=timer_limits().min_interval_seconds)
-
-
 def _now() -> datetime:
     """The operation's time (engine/bpmn/timers.py binds it to SpiffWorkflow's timer module)."""
     return _timer_module.datetime.now(UTC)
@@ -44,7 +40,7 @@ def cron_trigger(text: str) -> CronTrigger:
 
 def next_fire(text: str, after: datetime, previous: datetime | None = None) -> datetime | None:
     """The trigger's next time after `after`, never sooner than the minimum interval after `previous`."""
-    earliest = max(after, previous + min_cycle()) if previous is not None else after
+    earliest = max(after, previous + timer_limits().min_interval) if previous is not None else after
     fire = cron_trigger(text).get_next_fire_time(None, earliest)
     return fire.astimezone(UTC) if fire is not None else None
 

@@ -7,6 +7,7 @@ see webapp/config.py); every check reads them from here, so deploy and run time 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,10 @@ class TimerLimits:
     max_years: int = 10             # longest duration (a statutory limit is months, never decades)
     min_interval_seconds: int = 60  # shortest interval of a repeating timer (the scheduler ticks each minute)
     max_cycles: int = 1000          # most repetitions; an unbounded cycle R/... stops after this many
+
+    @property
+    def min_interval(self) -> timedelta:
+        return timedelta(seconds=self.min_interval_seconds)
 
     @property
     def max_months(self) -> int:

@@ -16,14 +16,8 @@ from datetime import datetime, timedelta
 from apscheduler.triggers.cron import CronTrigger
 
 from engine.core.clock import CHINA_TZ
-from engine.core.limits import timer_limits
 
 PREFIX = "cron:"
-
-
-def min_cycle() -> timedelta:
-    """The shortest gap between two firings: engine.core.limits', which engine/bpmn/cron.py also keeps."""
-    return timedelta(seconds=timer_limits().min_interval_seconds)
 
 _NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _QUARTZ_DAYS = {"1": "sun", "2": "mon", "3": "tue", "4": "wed", "5": "thu", "6": "fri", "7": "sat"}

@@ -10,6 +10,7 @@ from datetime import datetime
 from lxml import etree
 
 from engine.core.clock import CHINA_TZ
+from engine.core.limits import timer_limits
 from engine.core.problems import ERROR, WARNING, Problem
 from engine.intake import cron
 from engine.intake.expressions import (
@@ -106,7 +107,7 @@ def _adapt_cron(el: etree._Element, text: str, filename: str, problems: list[Pro
     canonical = cron.to_fields(text)
     el.text = repr(canonical)
     gap = cron.shortest_gap(text, datetime(2026, 1, 5, tzinfo=CHINA_TZ))
-    floor = cron.min_cycle()
+    floor = timer_limits().min_interval
     bounded = gap is not None and gap < floor
     problems.append(located(WARNING, "adapted-timer", f"timer '{text}' is a cron expression (China time); it "
                             "runs as " + canonical + (f", and fires at most once every {floor} instead of "
