@@ -17,7 +17,7 @@ from webapp import web_context as ctx
 
 STATUSES: dict[str, dict[str, Any]] = {
     "instance": {"running": _l("办理中"), "suspended": _l("已挂起"), "completed": _l("已办结"),
-                 "cancelled": _l("已终止")},
+                 "cancelled": _l("已终止"), "rejected": _l("已驳回")},
     "task": {"open": _l("待办理"), "completed": _l("已办理"), "cancelled": _l("已撤销")},
     "clock": {"running": _l("计时中"), "warned": _l("黄牌预警"), "overdue": _l("红牌超期"), "paused": _l("暂停"),
               "finished_on_time": _l("按时办结"), "finished_late": _l("超期办结"), "expired": _l("逾期失效"),

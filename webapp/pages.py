@@ -12,7 +12,7 @@ from engine.core.clock import CHINA_TZ, as_utc
 from engine.gov.models import SupervisionOrder
 from engine.org import directory, notify
 from engine.org.models import Department, Group, Membership, User
-from webapp import labels
+from webapp import labels, problem_words
 from webapp import web_context as ctx
 from webapp.admin import bp as admin_bp
 from webapp.designer import bp as designer_bp
@@ -95,6 +95,8 @@ def init_app(app: Flask, protect: Any) -> None:
     app.add_template_filter(deadline, "deadline")
     for name in ("person", "person_unit", "status", "event", "group", "yes_no", "unit", "shown", "in_language", "party"):
         app.add_template_filter(getattr(labels, name), name)
+    for name in ("severity", "explain", "element"):
+        app.add_template_filter(getattr(problem_words, name), f"problem_{name}")
     app.context_processor(_page_context)
     rules = {inbox_bp: lambda session, username: True, instances_bp: lambda session, username: True,
              notices_bp: lambda session, username: True,

@@ -18,6 +18,7 @@ class Problem:
     file: str | None = None
     line: int | None = None
     element_id: str | None = None
+    element_name: str | None = None  # the element's name in the file, so a designer finds it on the canvas
 
     def format(self) -> str:
         where = self.file or "<input>"

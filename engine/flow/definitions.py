@@ -66,6 +66,7 @@ def deploy(session: Session, actor: str | None, now: datetime,
     if not has_errors(problems):
         _attach_forms(session, now, checked, parsed, problems)
     external = _resolve_calls(session, parsed, problems)
+    problems[:] = batch.name_elements(problems, trees)
     if has_errors(problems):
         raise InvalidDefinition(_summary(problems), problems)
     contents = dict(files)

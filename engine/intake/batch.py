@@ -8,7 +8,7 @@ another. The result keeps each file's adapted tree and every located problem."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lxml import etree
@@ -75,7 +75,27 @@ def check(files: list[tuple[str, bytes]]) -> Batch:
         batch.problems.append(Problem(ERROR, "no-bpmn", "the upload holds decision tables only; upload them "
                                       "together with the BPMN file whose business rule tasks call them",
                                       next(iter(batch.dmn))))
+    batch.problems = name_elements(batch.problems, {**batch.bpmn, **batch.dmn})
     return batch
+
+
+def name_elements(problems: list[Problem], trees: dict[str, etree._ElementTree]) -> list[Problem]:
+    """The problems with the name of the element each is at, read from its file (ids are not what a
+    designer sees on the canvas). Whitespace in names (line breaks modelers put in labels) is collapsed."""
+    names: dict[str, dict[str, str]] = {}
+    named = []
+    for problem in problems:
+        tree = trees.get(problem.file or "")
+        if problem.element_name or not problem.element_id or tree is None:
+            named.append(problem)
+            continue
+        if problem.file not in names:
+            names[problem.file or ""] = {
+                str(el.get("id")): " ".join(str(el.get("name")).split())
+                for el in tree.iter(etree.Element) if el.get("id") and (el.get("name") or "").strip()}
+        name = names[problem.file or ""].get(problem.element_id)
+        named.append(replace(problem, element_name=name) if name else problem)
+    return named
 
 
 def _document(batch: Batch, filename: str, data: bytes) -> None:

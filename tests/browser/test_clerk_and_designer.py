@@ -63,3 +63,18 @@ def test_designer_uploads_a_camunda_file_deploys_and_runs_it(server: str, page: 
     assert page.locator("svg.bpmn-diagram g.state-active").count() == 1
     assert page.locator("svg.bpmn-diagram g.state-done").count() >= 1
     screenshot(page, "designer-test-instance")
+
+
+def test_designer_reads_why_a_file_is_refused_in_chinese(server: str, page: Any) -> None:
+    camunda = CONFORMANCE_DIR / "miwg" / "C.1.0_camunda-modeler-5.23_export.bpmn"  # a timer with no value
+    login(page, server, "designer")
+    page.goto(server + "/designer/")
+    page.set_input_files("input[name=files]", str(camunda))
+    follow(page, "button:has-text('发布为新版本')")
+    assert "未能发布：发现" in page.content()
+    timer = page.locator("table.problems tr", has=page.locator("td.element", has_text="7 Days（Event_1m6mn1s）"))
+    assert timer.count() >= 1
+    assert "定时器没有填写日期、时长或循环" in timer.first.inner_text()
+    assert "错误（不能部署）" in timer.first.inner_text()
+    assert not timer.first.locator("details.detail").evaluate("d => d.open")  # the engine's detail stays folded
+    screenshot(page, "designer-refused")

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from engine.core.errors import EngineError, InvalidDefinition, InvalidInput
@@ -122,7 +123,14 @@ def deploy() -> Any:
         return redirect(url_for("designer.index"))
     ctx.commit()
     for p in result.processes:
-        flash(f"{p.process_id} v{p.version}" + ("" if p.new else "（内容未变 / unchanged）"), "success")
+        if p.new:
+            flash(gettext("已发布“%(name)s”（%(id)s）第 %(version)s 版。", name=p.name or p.process_id,
+                          id=p.process_id, version=p.version), "success")
+        else:
+            flash(gettext("“%(name)s”（%(id)s）内容未变，仍为第 %(version)s 版。", name=p.name or p.process_id,
+                          id=p.process_id, version=p.version), "success")
+    if result.problems:
+        flash(gettext("发布时有 %(n)s 条提示，可在“检查并预览”中查看。", n=len(result.problems)), "info")
     return redirect(url_for("designer.index"))
 
 

@@ -33,7 +33,7 @@ MAX_PAGES = 400
 REPR = re.compile(r"\bNone\b|\bTrue\b|\bFalse\b|\{'|\['|'\]|'\}|\bdatetime\(|<[A-Za-z]+ object at")
 STORED_WORDS = re.compile(r"\b(running|completed|cancelled|suspended|open|pending|approved|refused|replied|"
                           r"closed|overdue|warned|paused|submitted|reviewing|finished_on_time|finished_late|"
-                          r"expired|yellow|red|none|claim|complete|send_back|start|end|timer|message)\b")
+                          r"expired|rejected|yellow|red|none|error|warning|claim|complete|send_back|start|end|timer|message)\b")
 IDENT = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")  # login names, group codes, element and status ids
 # Pages where an administrator or designer works with the codes themselves (login names, process ids).
 CODES_ALLOWED = re.compile(r"^/(admin|designer)/")
