@@ -22,6 +22,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter, SpiffBpmnTaskConverter
 from SpiffWorkflow.task import Task
 
+from engine.bpmn import state_parts
 from engine.bpmn.decisions import DecisionTask
 from engine.bpmn.specs import ExternalTask
 
@@ -170,8 +171,22 @@ class StateSerializer:
         finally:
             self.registry._encoder_mode = False
 
+    def dump_parts(self, workflow: BpmnWorkflow) -> state_parts.Parts:
+        """The state of `dump` in parts (engine/bpmn/state_parts.py), each encoded on its own."""
+        self.registry._encoder_mode = True
+        try:
+            dct = self.registry.convert(workflow)
+            dct[VERSION_KEY] = STATE_VERSION
+            encoder = self._encoder(separators=(",", ":"))
+            return state_parts.split(dct, encoder.encode)
+        finally:
+            self.registry._encoder_mode = False
+
     def load(self, text: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
-        dct = json.loads(text)
+        return self.load_dict(json.loads(text), spec, subprocess_specs)
+
+    def load_dict(self, dct: dict[str, Any], spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+        """A workflow from parsed state (the dictionary is consumed)."""
         version = dct.pop(VERSION_KEY, STATE_VERSION)
         if version != STATE_VERSION and version in MIGRATIONS:
             dct["spec"], dct["subprocess_specs"] = {}, {}

@@ -26,7 +26,15 @@ from engine.clocks import links
 from engine.core import audit
 from engine.core.clock import FixedClock, as_utc, to_db
 from engine.core.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
-from engine.flow import clock_links, definitions, projections, services, step_retry, task_deadlines
+from engine.flow import (
+    clock_links,
+    definitions,
+    projections,
+    services,
+    state_store,
+    step_retry,
+    task_deadlines,
+)
 from engine.flow.models import Instance
 from engine.org.directory import is_admin
 
@@ -162,17 +170,17 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
         wf = runtime.new_workflow(spec, subs, engine, start_data)
     # The row is inserted with its first state and timer index, so _save finds nothing to UPDATE
     # (one statement less per start) unless the instance already ended.
-    state = serializer().dump(wf)
+    state = state_store.whole(wf)
     due = runtime.next_timer_due(wf)
     inst = Instance(uid=uuid.uuid4().hex, process_version_id=pv.id, process_id=process_id, status=RUNNING,
                     title=(title or str(data.get("title") or pv.name or process_id))[:500],
-                    state=state, started_by=actor, started_at=to_db(now), ended_at=None,
+                    state=state, state_deltas=0, started_by=actor, started_at=to_db(now), ended_at=None,
                     next_timer_at=to_db(datetime.fromisoformat(due)) if due else None)
     session.add(inst)
     session.flush()
     audit.record(session, "start", actor, now, instance_id=inst.id,
                  detail={"process_id": process_id, "version": pv.version}, changes=audit.diff({}, data))
-    _save(session, Loaded(inst, wf, engine), now, state=state, actor=actor)
+    _save(session, Loaded(inst, wf, engine), now, actor=actor)
     return inst
 
 
@@ -189,30 +197,36 @@ def load(session: Session, inst: Instance, now: datetime) -> Loaded:
     wf = CACHE.take((inst.uid, inst.lock_version))
     if wf is None:
         spec, subs = definitions.load_specs(inst.process_version)
-        wf = serializer().load(inst.state, spec, subs)
+        state, noted = state_store.read(session, inst)
+        wf = serializer().load_dict(state, spec, subs)
+        state_store.loaded_from(wf, noted)
     wf.script_engine = engine
     return Loaded(inst, wf, engine)
 
 
 def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] | None = None,
-          state: str | None = None, actor: str | None = None) -> None:
-    """Run built-in service steps, then write state, status, timer index and task projection in the
-    caller's transaction (`state`: the workflow already serialized, when the caller has just done that)."""
+          actor: str | None = None) -> None:
+    """Run built-in service steps, then write state (what changed, engine/flow/state_store.py), status,
+    timer index and task projection in the caller's transaction."""
     inst, wf = loaded.instance, loaded.wf
     if actor is None and done:
         actor = next(iter(done.values()))
-    ran, current = services.run_pending(session, inst, wf, now, actor)
-    if ran:
-        state = None
-    values = {"state": serializer().dump(wf) if state is None else state, "status": inst.status,
-              "ended_at": inst.ended_at}
+    _ran, current = services.run_pending(session, inst, wf, now, actor)
+    values: dict[str, Any] = {"status": inst.status, "ended_at": inst.ended_at}
     if inst.status == RUNNING and runtime.is_completed(wf):
         values.update(status=COMPLETED, ended_at=to_db(now))
         audit.record(session, "end", None, now, instance_id=inst.id,
                      detail={"success": runtime.succeeded(wf)})
-    due = runtime.next_timer_due(wf) if values["status"] in (RUNNING, SUSPENDED) else None
+    live = values["status"] in (RUNNING, SUSPENDED)
+    previous_deltas = inst.state_deltas or 0
+    write = state_store.prepare(wf, inst, ending=not live)
+    values["state_deltas"] = write.deltas
+    if write.state is not None:
+        values["state"] = write.state
+    due = runtime.next_timer_due(wf) if live else None
     values["next_timer_at"] = to_db(datetime.fromisoformat(due)) if due else None
     _write_instance(session, inst, values)  # the optimistic lock is checked before anything else is written
+    state_store.finish(session, inst, previous_deltas, wf, write)
     projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done, current)
     _flush_instance(session, inst)
     task_deadlines.refresh_marked(session)
@@ -221,10 +235,16 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
         hook(session, inst)
 
 
-_STEP_COLUMNS = ("state", "status", "ended_at", "next_timer_at")
-_WRITE_STEP = (update(Instance).where(Instance.id == bindparam("w_id"), Instance.lock_version == bindparam("w_old"))
-               .values(state=bindparam("w_state"), status=bindparam("w_status"), ended_at=bindparam("w_ended_at"),
-                       next_timer_at=bindparam("w_next_timer_at"), lock_version=bindparam("w_new")))
+_STEP_COLUMNS = ("status", "ended_at", "next_timer_at", "state_deltas")
+
+
+def _write_step(columns: tuple[str, ...]) -> Any:
+    return (update(Instance).where(Instance.id == bindparam("w_id"), Instance.lock_version == bindparam("w_old"))
+            .values(lock_version=bindparam("w_new"), **{name: bindparam(f"w_{name}") for name in columns}))
+
+
+# A step that stores a delta leaves the state column alone; one that writes the whole state sets it too.
+_WRITE_STEP = {False: _write_step(_STEP_COLUMNS), True: _write_step(("state", *_STEP_COLUMNS))}
 
 
 def _write_instance(session: Session, inst: Instance, values: dict[str, Any]) -> None:
@@ -241,13 +261,13 @@ def _write_instance(session: Session, inst: Instance, values: dict[str, Any]) ->
     if all(name not in unloaded and getattr(inst, name) == value for name, value in values.items()):
         return  # e.g. a start: the row was inserted with this very state
     old = inst.lock_version
-    result = session.connection().execute(_WRITE_STEP, {
-        "w_id": inst.id, "w_old": old, "w_new": old + 1, **{f"w_{k}": values[k] for k in _STEP_COLUMNS}})
+    result = session.connection().execute(_WRITE_STEP["state" in values], {
+        "w_id": inst.id, "w_old": old, "w_new": old + 1, **{f"w_{k}": v for k, v in values.items()}})
     if getattr(result, "rowcount", 0) != 1:
         raise step_retry.StaleInstance(f"instance {inst.id} was changed by someone else at the same time; "
                                        "reload and try again")
-    for name in _STEP_COLUMNS:
-        set_committed_value(inst, name, values[name])
+    for name, value in values.items():
+        set_committed_value(inst, name, value)
     set_committed_value(inst, "lock_version", old + 1)
 
 

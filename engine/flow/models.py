@@ -75,10 +75,22 @@ class Instance(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # Steps stored as changes since `state` (engine/flow/state_store.py); 0: `state` is the whole state.
+    state_deltas: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": lock_version}
 
     process_version: Mapped[ProcessVersion] = relationship()
+
+
+class InstanceStateDelta(Base):
+    """What one step changed in an instance's state, applied in `seq` order on top of `instance.state`."""
+
+    __tablename__ = "instance_state_delta"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ops: Mapped[str] = mapped_column(Text)
 
 
 class HumanTask(Base):

@@ -16,7 +16,7 @@ from engine.core import audit
 from engine.core.clock import to_db
 from engine.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.core.models import AuditEvent
-from engine.flow import instances, signers, tasks
+from engine.flow import instances, signers, state_store, tasks
 from engine.flow.models import CarbonCopy, HumanTask, Instance
 from engine.flow.projections import REOPENED
 from engine.org import directory, notify
@@ -68,7 +68,9 @@ def _reopen(session: Session, inst: Instance, now: datetime, target: str, actor:
     with instances.operate(session, inst, now) as loaded:
         runtime.reset_to(loaded.wf, target)
         spec, subs = loaded.wf.spec, loaded.wf.subprocess_specs
-        loaded.wf = serializer().load(serializer().dump(loaded.wf), spec, subs)
+        rebuilt = serializer().load(serializer().dump(loaded.wf), spec, subs)
+        state_store.carry(loaded.wf, rebuilt)
+        loaded.wf = rebuilt
         loaded.wf.script_engine = loaded.script_engine
         audit.record(session, action, actor, now, instance_id=inst.id, task_id=target,
                      element_id=detail.get("to_element"), opinion=opinion, detail=detail)

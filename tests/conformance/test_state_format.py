@@ -1,7 +1,7 @@
 """The engine's fast state converters write exactly what SpiffWorkflow's own converters would.
 
-Every runnable corpus scenario is driven once; after each saved step the stored state is compared,
-as parsed JSON, with SpiffWorkflow's stock task and workflow conversion of the same live workflow.
+Every runnable corpus scenario is driven once; after each saved step the stored state (the last whole
+state with the deltas of the steps since applied) is compared, as parsed JSON, with SpiffWorkflow's stock task and workflow conversion of the same live workflow.
 (The reload mode of test_run.py separately proves that SpiffWorkflow's loader reads it back.)"""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine.bpmn.serializer import StateSerializer, serializer
-from engine.flow import instances
+from engine.flow import instances, state_store
 
 from .scenarios import REGISTRY, Run
 
@@ -27,7 +27,7 @@ def test_stored_state_equals_spiffworkflow_conversion(run: Run, name: str, monke
     def compare(session: Any, inst: Any) -> None:
         _share_data_types(REFERENCE.registry, serializer().registry)
         wf = session.info[instances._PENDING][(inst.uid, inst.lock_version)]
-        stored, expected = json.loads(inst.state), json.loads(REFERENCE.dump(wf))
+        stored, expected = state_store.read(session, inst)[0], json.loads(REFERENCE.dump(wf))  # with its deltas
         assert stored == expected, f"state of instance {inst.id} differs from SpiffWorkflow's conversion"
         compared.append(inst.uid)
 

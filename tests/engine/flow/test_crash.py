@@ -17,7 +17,7 @@ from sqlalchemy import select
 from engine.core.db import make_sessionmaker
 from engine.core.models import AuditEvent
 from engine.flow import definitions, instances, tasks
-from engine.flow.models import HumanTask, Instance, TaskCandidate
+from engine.flow.models import HumanTask, Instance, InstanceStateDelta, TaskCandidate
 from engine.org import directory as org
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -54,6 +54,7 @@ def _snapshot(engine, instance_id: int) -> dict[str, object]:
             "tasks": _rows(session, HumanTask, HumanTask.instance_id == instance_id),
             "candidates": _rows(session, TaskCandidate, TaskCandidate.task_id.in_(task_ids)),
             "audit": _rows(session, AuditEvent, AuditEvent.instance_id == instance_id),
+            "deltas": _rows(session, InstanceStateDelta, InstanceStateDelta.instance_id == instance_id),
         }
 
 
@@ -104,7 +105,7 @@ def test_kill_after_commit_keeps_the_whole_step(fresh_engine) -> None:
     engine.dispose()
     after = _snapshot(engine, instance_id)
     assert after["instance"][0]["lock_version"] == version + 1
-    assert after["instance"][0]["state"] != before["instance"][0]["state"]
+    assert (after["instance"][0]["state"], after["deltas"]) != (before["instance"][0]["state"], before["deltas"])
     assert {(t["element_id"], t["status"], t["completed_by"]) for t in after["tasks"]} == {
         ("fill", "completed", "alice"), ("review", "completed", "rita"), ("record", "open", None)}
     new_audit = after["audit"][len(before["audit"]):]
