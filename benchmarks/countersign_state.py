@@ -18,46 +18,37 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from benchmarks.scheduler_bench import drop_database, fresh_database  # noqa: E402
+
 MODEL = ROOT / "tests" / "fixtures" / "bpmn" / "countersign_departments.bpmn"
 
 
 class Database:
-    def __init__(self, url: str, admin_url: str | None = None) -> None:
+    """A schema on a new SQLite file, or on a new PostgreSQL database dropped afterwards."""
+
+    def __init__(self, url: str | None, admin_url: str | None = None) -> None:
         self.url, self.admin_url = url, admin_url
 
     def __enter__(self) -> Any:
-        from sqlalchemy import text
-
         from engine.core.db import make_engine, make_sessionmaker
         from engine.ops.assembly import Base
 
         if self.admin_url:
-            admin = make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.url.rsplit("/", 1)[1]}"'))
-            admin.dispose()
-        self.engine = make_engine(self.url)
+            self.url = fresh_database(self.admin_url)
+        self.engine = make_engine(str(self.url))
         Base.metadata.create_all(self.engine)
         return make_sessionmaker(self.engine)
 
     def __exit__(self, *exc: object) -> None:
-        from sqlalchemy import text
-
-        from engine.core.db import make_engine
-
         self.engine.dispose()
         if self.admin_url:
-            admin = make_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-            admin.dispose()
+            drop_database(self.admin_url, str(self.url))
 
 
 def measure(sessions: Any, signers: int) -> dict[str, float]:
@@ -113,12 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg-url", help="a PostgreSQL superuser URL (scripts/pg-start.sh prints one)")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.signers.split(",")]
-    targets: list[tuple[str, str, str | None]] = []
+    targets: list[tuple[str, str | None, str | None]] = []
     tmp = tempfile.mkdtemp(prefix="govflow-countersign-")
     targets.append(("SQLite", f"sqlite:///{tmp}/bench.db", None))
     if args.pg_url:
         base = args.pg_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://", 1)
-        targets.append(("PostgreSQL", f"{base}/countersign_{uuid.uuid4().hex[:8]}", base + "/postgres"))
+        targets.append(("PostgreSQL", None, base + "/postgres"))
     for label, url, admin in targets:
         print(f"== {label}")
         print(f"{'signers':>8} {'bytes/signature':>16} {'whole state':>12} {'ratio':>7} {'whole writes':>13} {'ms/signature':>13}")

@@ -4,10 +4,11 @@ A saved workflow is a JSON object: the top level's values, its `tasks` by id, an
 each again with values and `tasks`. Its parts are the JSON texts of each value and each task of each
 level. Two saves are compared part by part (texts compare in one pass, without parsing); only a part
 whose text differs is parsed again, and the change is written as operations on paths of the state:
-`["s", path, value]` sets a value, `["a", path, items]` appends to a list, `["r", path]` removes one. Within a changed task the operations go
-down to its fields and the keys of its data, and a list that grew says only what was added, so one
-会签 signature writes the signer's task and the few values that moved, not the list of all signers. Applying the operations of every step to the last
-full state gives the stored state back exactly (tests compare them on every scenario)."""
+`["s", path, value]` sets a value, `["a", path, items]` appends to a list, `["r", path]` removes one.
+Within a changed task the operations go down to its fields and the keys of its data, and a list that
+grew says only what was added, so one 会签 signature writes the signer's task and the few values that
+moved, not the list of all signers. Applying the operations of every step to the last full state gives
+the stored state back exactly (tests compare them on every scenario)."""
 
 from __future__ import annotations
 
@@ -42,15 +43,14 @@ def _level(level: dict[str, Any], dumps: Callable[[Any], str]) -> Level:
 
 def assemble(parts: Parts) -> str:
     """The whole state as one JSON text, from its parts (nothing is encoded twice)."""
-    top_values, top_tasks = parts[TOP]
     subs = ",".join(f"{plain_dumps(sub_id)}:{_object(*level)}" for sub_id, level in parts.items() if sub_id != TOP)
-    inner = _members(top_values)
-    return "{" + (inner + "," if inner else "") + f'"tasks":{{{_members(top_tasks)}}},"subprocesses":{{{subs}}}' + "}"
+    return _object(*parts[TOP], f'"subprocesses":{{{subs}}}')
 
 
-def _object(values: dict[str, str], tasks: dict[str, str]) -> str:
-    inner = _members(values)
-    return "{" + (inner + "," if inner else "") + f'"tasks":{{{_members(tasks)}}}' + "}"
+def _object(values: dict[str, str], tasks: dict[str, str], more: str = "") -> str:
+    """One level as a JSON object: its values, its tasks, then `more` (the top level's sub-processes)."""
+    members = [_members(values), f'"tasks":{{{_members(tasks)}}}', more]
+    return "{" + ",".join(m for m in members if m) + "}"
 
 
 def _members(texts: dict[str, str]) -> str:

@@ -85,15 +85,16 @@ def name_elements(problems: list[Problem], trees: dict[str, etree._ElementTree])
     names: dict[str, dict[str, str]] = {}
     named = []
     for problem in problems:
-        tree = trees.get(problem.file or "")
+        filename = problem.file or ""
+        tree = trees.get(filename)
         if problem.element_name or not problem.element_id or tree is None:
             named.append(problem)
             continue
-        if problem.file not in names:
-            names[problem.file or ""] = {
+        if filename not in names:
+            names[filename] = {
                 str(el.get("id")): " ".join(str(el.get("name")).split())
                 for el in tree.iter(etree.Element) if el.get("id") and (el.get("name") or "").strip()}
-        name = names[problem.file or ""].get(problem.element_id)
+        name = names[filename].get(problem.element_id)
         named.append(replace(problem, element_name=name) if name else problem)
     return named
 

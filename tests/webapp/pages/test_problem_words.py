@@ -122,11 +122,16 @@ def test_problems_carry_the_element_name_from_the_file() -> None:
     assert problem_words.element(unnamed) == "end"
 
 
+def _upload(as_user: Any, action: str) -> tuple[int, str]:
+    """The designer posts the file with the empty script to /designer/<action> on a Chinese page."""
+    page = as_user("designer").post(f"/designer/{action}", data={"files": (io.BytesIO(BPMN.encode()), "seal.bpmn")},
+                                    content_type="multipart/form-data", headers={"Accept-Language": "zh-CN"})
+    return page.status_code, page.get_data(as_text=True)
+
+
 def test_designer_page_shows_chinese_sentence_and_element_name(as_user: Any) -> None:
-    page = as_user("designer").post("/designer/check", data={"files": (io.BytesIO(BPMN.encode()), "seal.bpmn")},
-                       content_type="multipart/form-data", headers={"Accept-Language": "zh-CN"})
-    html = page.get_data(as_text=True)
-    assert page.status_code == 400
+    status, html = _upload(as_user, "check")
+    assert status == 400
     assert "脚本任务没有脚本，运行到此会失败" in html
     assert "计算 份数（calc）" in html
     assert "错误（不能部署）" in html
@@ -134,10 +139,8 @@ def test_designer_page_shows_chinese_sentence_and_element_name(as_user: Any) -> 
 
 
 def test_refused_deployment_says_so_in_chinese(as_user: Any) -> None:
-    page = as_user("designer").post("/designer/deploy", data={"files": (io.BytesIO(BPMN.encode()), "seal.bpmn")},
-                       content_type="multipart/form-data", headers={"Accept-Language": "zh-CN"})
-    html = page.get_data(as_text=True)
-    assert page.status_code == 400
+    status, html = _upload(as_user, "deploy")
+    assert status == 400
     assert "未能发布：发现 1 个错误" in html
     assert "cannot deploy" not in html
 
