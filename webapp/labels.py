@@ -92,6 +92,11 @@ def _known(username: str) -> tuple[str, str | None] | None:
     return cache[username]
 
 
+def remember_person(username: str, display_name: str | None, unit: str | None) -> None:
+    """What the request already loaded about a person (the signed-in user), so no page asks again."""
+    g.setdefault("govflow_people", {})[username] = (display_name or username, unit)
+
+
 def person(username: str | None) -> str:
     """The person's name as colleagues know it; the login name only for an account that no longer exists."""
     if not username:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, g
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from engine.core.clock import CHINA_TZ, as_utc
 from engine.gov.models import SupervisionOrder
@@ -60,19 +60,27 @@ def _members_picker(group: str) -> list[tuple[str, str]]:
     return [(name, shown or name) for name, shown in rows]
 
 
-def _open_orders(username: str | None) -> int:
-    """督办单 waiting for this user's reply: the header shows a link to them when there are any."""
+def _header_counts(username: str | None) -> tuple[int, int]:
+    """(督办单 waiting for this user's reply, unread 通知): the header shows both, asked in one statement."""
     if not username:
-        return 0
-    return ctx.session().scalar(select(func.count()).select_from(SupervisionOrder).where(
-        SupervisionOrder.addressee == username, SupervisionOrder.status.in_(("open", "overdue")))) or 0
+        return 0, 0
+    row = ctx.session().execute(_HEADER_COUNTS, {"o_user": username, "n_user": username}).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+_HEADER_COUNTS = select(
+    select(func.count()).select_from(SupervisionOrder).where(
+        SupervisionOrder.addressee == bindparam("o_user"),
+        SupervisionOrder.status.in_(("open", "overdue"))).scalar_subquery(),
+    notify.unread_query().scalar_subquery())
 
 
 def _page_context() -> dict[str, Any]:
     user = getattr(g, "user", None)
     name = getattr(user, "username", None)
+    open_orders, unread_notices = _header_counts(name)
     return {"current_username": name, "lang": ctx.lang(), "pickers": _LazyPickers(),
-            "open_orders": _open_orders(name), "unread_notices": notify.unread_count(ctx.session(), name) if name else 0}
+            "open_orders": open_orders, "unread_notices": unread_notices}
 
 
 class _LazyPickers(dict):  # type: ignore[type-arg]

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, g, redirect, request, sessi
 from sqlalchemy.orm import Session
 
 from engine.org import directory
-from webapp import input_guard
+from webapp import input_guard, labels
 from webapp.extensions import db
 
 Predicate = Callable[[Session, str], bool]
@@ -18,7 +18,10 @@ Predicate = Callable[[Session, str], bool]
 
 def _load_user() -> None:
     name = session.get("username")
-    g.user = directory.find_user(db.session(), name) if name else None
+    found = directory.find_user_and_unit(db.session(), name) if name else None
+    g.user = found[0] if found else None
+    if found is not None:
+        labels.remember_person(found[0].username, found[0].display_name, found[1])
     if g.user is not None and not g.user.active:  # a disabled account is signed out at once
         g.user = None
     if g.user is not None and session.get("generation", 0) != g.user.session_generation:

@@ -59,14 +59,29 @@ def visible_filter(username: str, groups: set[str]) -> Any:
 
     The ids come from two index lookups (the user's own open tasks, the live candidate rows of the
     user and their groups), so the cost follows the size of the inbox, not of all open work."""
+    return _visible(username, sorted(groups) or [""])
+
+
+def visible_filter_bound(prefix: str) -> Any:
+    """visible_filter with bind parameters instead of values, for statements built once and run many
+    times: `<prefix>user` (the user name) and `<prefix>groups` (their group codes, a list)."""
+    return _visible(bindparam(prefix + "user"), bindparam(prefix + "groups", expanding=True))
+
+
+def _visible(user: Any, groups: Any) -> Any:
     mine = _MINE
-    own = select(mine.id).where(mine.status == OPEN, mine.assignee == username)
+    own = select(mine.id).where(mine.status == OPEN, mine.assignee == user)
     # Only the live candidate rows (`open`): a group's history grows for years, its inbox does not.
     offered = select(TaskCandidate.task_id).where(TaskCandidate.open.is_(True), or_(
-        and_(TaskCandidate.kind == "user", TaskCandidate.value == username),
-        and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(sorted(groups) or [""]))))
+        and_(TaskCandidate.kind == "user", TaskCandidate.value == user),
+        and_(TaskCandidate.kind == "group", TaskCandidate.value.in_(groups))))
     return and_(HumanTask.id.in_(union_all(own, offered)),
-                or_(HumanTask.assignee == username, HumanTask.assignee.is_(None)))
+                or_(HumanTask.assignee == user, HumanTask.assignee.is_(None)))
+
+
+def visible_params(prefix: str, username: str, groups: set[str] | frozenset[str]) -> dict[str, Any]:
+    """The values for visible_filter_bound(prefix)."""
+    return {prefix + "user": username, prefix + "groups": sorted(groups) or [""]}
 
 
 def list_open(session: Session, username: str | None = None, limit: int = 500) -> list[HumanTask]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.core import audit
@@ -74,7 +74,10 @@ def listing(session: Session, now: datetime, current_only: bool = False, limit: 
 
 def principals(session: Session, deputy: str, now: datetime) -> list[str]:
     """People the user may act for at this moment."""
-    stamp = to_db(now)
-    return list(session.scalars(select(Deputyship.principal).where(
-        Deputyship.deputy == deputy, Deputyship.revoked_at.is_(None), Deputyship.starts_at <= stamp,
-        Deputyship.ends_at > stamp).distinct().order_by(Deputyship.principal)))
+    return list(session.scalars(_PRINCIPALS, {"d_user": deputy, "d_now": to_db(now)}))
+
+
+_PRINCIPALS = (select(Deputyship.principal).where(
+    Deputyship.deputy == bindparam("d_user"), Deputyship.revoked_at.is_(None),
+    Deputyship.starts_at <= bindparam("d_now"), Deputyship.ends_at > bindparam("d_now"))
+    .distinct().order_by(Deputyship.principal))

@@ -49,6 +49,18 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def find_user_and_unit(session: Session, username: str) -> tuple[User, str | None] | None:
+    """The account and its department's name in one round trip (every page shows both in its header)."""
+    row = session.execute(_USER_AND_UNIT, {"u_name": username}).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+# Built once: a statement object built per call costs more in construction and cache-key work than
+# the database spends running it.
+_USER_AND_UNIT = (select(User, Department.name).outerjoin(Department, Department.id == User.department_id)
+                  .where(User.username == bindparam("u_name")))
+
+
 def ensure_department(session: Session, code: str, name: str | None = None,
                       parent_code: str | None = None) -> Department:
     """Create a department if missing; the code is its stable key."""

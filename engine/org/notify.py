@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine.core.clock import as_utc, to_db
@@ -161,9 +161,18 @@ def _failed_attempt(row: Notification, now: datetime, settings: SmtpSettings, re
     report.retrying += 1
 
 
+def unread_query() -> Select[Any]:
+    """How many in-app messages the user (bind parameter `n_user`) has not read: a query, so a page
+    header can ask it together with its other counts in one round trip."""
+    return _UNREAD
+
+
+_UNREAD = select(func.count()).select_from(Notification).where(
+    Notification.recipient == bindparam("n_user"), Notification.channel == INAPP, Notification.read_at.is_(None))
+
+
 def unread_count(session: Session, username: str) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient == username, Notification.channel == INAPP, Notification.read_at.is_(None))) or 0
+    return session.scalar(_UNREAD, {"n_user": username}) or 0
 
 
 def list_inapp(session: Session, username: str, unread_only: bool = False, limit: int = 50) -> list[Notification]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal, or_, select
+from sqlalchemy import Select, bindparam, case, event, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine.clocks.models import Clock
@@ -83,29 +83,33 @@ def _base_tasks(due: Any, level: Any, by_department: bool = False) -> Select:
 
 def _starter_departments(session: Session, rows: list[dict[str, Any]]) -> None:
     """The starter's department for the rows shown, in one small query."""
-    starters = {row["started_by"] for row in rows if row.get("started_by")}
+    starters = sorted({row["started_by"] for row in rows if row.get("started_by")})
     found = dict(((name, (code, title)) for name, code, title in session.execute(
-        select(User.username, Department.code, Department.name).join(Department, Department.id == User.department_id)
-        .where(User.username.in_(starters))))) if starters else {}
+        _STARTER_UNITS, {"s_users": starters}))) if starters else {}
     for row in rows:
         row["department"], row["department_name"] = found.get(row.get("started_by") or "", (None, None))
 
 
+_STARTER_UNITS = (select(User.username, Department.code, Department.name)
+                  .join(Department, Department.id == User.department_id)
+                  .where(User.username.in_(bindparam("s_users", expanding=True))))
+
+
 def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, created: Any) -> Select:
+    """The filters and order of `f` with bind parameters for its values (see _filter_params), so the
+    statement depends only on the filter's shape and can be built once per shape."""
     if f.process:
-        query = query.where(Instance.process_id == f.process)
+        query = query.where(Instance.process_id == bindparam("f_process"))
     if f.department:
-        query = query.where(query.selected_columns.department == f.department)
+        query = query.where(query.selected_columns.department == bindparam("f_department"))
     if f.due_before:
-        end = datetime.combine(f.due_before + timedelta(days=1), time(), CHINA_TZ)
-        query = query.where(due < to_db(end))
+        query = query.where(due < bindparam("f_due_end"))
     if f.warning in WARNINGS:
         query = query.where(level == f.warning) if f.warning == "red" else query.where(level.in_(WARNINGS))
     if f.text and f.text.strip():
-        needle = f"%{f.text.strip()}%"
-        conditions = [title.ilike(needle), Instance.process_id.ilike(needle)]
+        conditions = [title.ilike(bindparam("f_needle")), Instance.process_id.ilike(bindparam("f_needle"))]
         if f.text.strip().isdigit():
-            conditions.append(Instance.id == int(f.text.strip()))
+            conditions.append(Instance.id == bindparam("f_number"))
         query = query.where(or_(*conditions))
     order = {"due": due, "created": created, "priority": HumanTask.priority, "title": title}.get(f.sort, due)
     primary = order.desc() if f.descending else order.asc()
@@ -113,14 +117,65 @@ def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, c
     return query.order_by(nulls_last, primary, created.desc())
 
 
-def _page(session: Session, query: Select, f: InboxFilter) -> Page:
+def _filter_params(f: InboxFilter) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if f.process:
+        params["f_process"] = f.process
+    if f.department:
+        params["f_department"] = f.department
+    if f.due_before:
+        params["f_due_end"] = to_db(datetime.combine(f.due_before + timedelta(days=1), time(), CHINA_TZ))
+    if f.text and f.text.strip():
+        params["f_needle"] = f"%{f.text.strip()}%"
+        if f.text.strip().isdigit():
+            params["f_number"] = int(f.text.strip())
+    return params
+
+
+def _shape(f: InboxFilter) -> tuple[Any, ...]:
+    """What decides the statement's text (never the values): the key of the built statements."""
+    text = f.text.strip() if f.text else ""
+    return (bool(f.process), bool(f.department), bool(f.due_before), f.warning if f.warning in WARNINGS else None,
+            bool(text), text.isdigit(), f.sort, f.descending)
+
+
+@dataclass
+class _Statements:
+    rows: Select    # the page with a window count of all rows
+    total: Select   # the count alone, for a page past the last one
+
+
+_BUILT: dict[tuple[Any, ...], _Statements] = {}
+_BUILT_MAX = 512  # shapes are few (filters x sorts); the bound only guards against surprises
+
+
+def _statements(query: Select) -> _Statements:
+    return _Statements(query.add_columns(func.count().over().label("total_rows"))
+                       .offset(bindparam("p_offset")).limit(bindparam("p_limit")),
+                       query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True))
+
+
+def _built(key: tuple[Any, ...], build: Any) -> _Statements:
+    """The statements of one list and filter shape, built on first use and kept (building a select and
+    its cache key costs several times more than running a built one with new parameters)."""
+    found = _BUILT.get(key)
+    if found is None:
+        found = _statements(build())
+        if len(_BUILT) >= _BUILT_MAX:
+            _BUILT.clear()
+        _BUILT[key] = found
+    return found
+
+
+def _page(session: Session, query: Select | _Statements, f: InboxFilter, params: dict[str, Any] | None = None) -> Page:
     # One statement gives the page and the total (a window count): the query is planned once, not twice.
-    counted = query.add_columns(func.count().over().label("total_rows"))
-    rows = [dict(r._mapping) for r in session.execute(counted.offset(f.offset()).limit(f.limit()))]
+    built = query if isinstance(query, _Statements) else _statements(query)
+    values = {**(params or {}), "p_offset": f.offset(), "p_limit": f.limit()}
+    rows = [dict(r._mapping) for r in session.execute(built.rows, values)]
     if rows:
         total = int(rows[0]["total_rows"])
     else:  # past the last page (or nothing at all): count alone, without the per-row columns
-        total = session.scalar(query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True)) or 0
+        total = session.scalar(built.total, values) or 0
     for row in rows:
         del row["total_rows"]
     if rows and "process_name" not in rows[0]:  # task lists name processes from the short list, not a join
@@ -132,25 +187,37 @@ def _page(session: Session, query: Select, f: InboxFilter) -> Page:
     return Page(rows, total, max(f.page, 1), f.limit())
 
 
-def _workable(session: Session, username: str, principals: list[str]) -> Any:
-    """Open tasks the user may work: their own, and those of the people they act for as a deputy now."""
-    own = tasks.visible_filter(username, group_codes(session, username))
-    if not principals:
-        return own
-    return or_(own, *(tasks.visible_filter(p, group_codes(session, p)) for p in principals))
+def _workable(principals: int) -> Any:
+    """Open tasks the user may work: their own (`v_*` parameters), and those of the people they act for
+    as a deputy now (`v0_*`, `v1_*` ...)."""
+    own = tasks.visible_filter_bound("v_")
+    return or_(own, *(tasks.visible_filter_bound(f"v{k}_") for k in range(principals))) if principals else own
+
+
+def _workable_params(session: Session, username: str, principals: list[str]) -> dict[str, Any]:
+    params = tasks.visible_params("v_", username, group_codes(session, username))
+    for k, principal in enumerate(principals):
+        params.update(tasks.visible_params(f"v{k}_", principal, group_codes(session, principal)))
+    return params
 
 
 def todo(session: Session, username: str, f: InboxFilter | None = None, now: datetime | None = None) -> Page:
     """待办: open tasks of running cases the user may work, as themselves or as an authorised deputy
     (admins see every open task); a deputy's rows say for whom."""
     f = f or InboxFilter()
-    due, level = _task_columns()
-    query = _base_tasks(due, level, bool(f.department)).where(HumanTask.status == "open",
-                                                              Instance.status == instances.RUNNING)
     principals = deputies.principals(session, username, now) if now is not None else []
-    if not is_admin(session, username):
-        query = query.where(_workable(session, username, principals))
-    page = _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.created_at), f)
+    admin = is_admin(session, username)
+
+    def build() -> Select:
+        due, level = _task_columns()
+        query = _base_tasks(due, level, bool(f.department)).where(HumanTask.status == "open",
+                                                                  Instance.status == instances.RUNNING)
+        if not admin:
+            query = query.where(_workable(len(principals)))
+        return _filtered(query, f, due, level, Instance.title, HumanTask.created_at)
+
+    params = _filter_params(f) | ({} if admin else _workable_params(session, username, principals))
+    page = _page(session, _built(("todo", admin, len(principals), _shape(f)), build), f, params)
     if principals and page.rows:
         _mark_deputised(session, username, principals, page.rows)
     return page
@@ -173,19 +240,24 @@ def todo_count(session: Session, username: str, now: datetime | None = None) -> 
     """The 待办 number without computing due dates or sorting: only the visibility test counts."""
     query = select(func.count()).select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
         HumanTask.status == "open", Instance.status == instances.RUNNING)
-    if not is_admin(session, username):
-        principals = deputies.principals(session, username, now) if now is not None else []
-        query = query.where(_workable(session, username, principals))
-    return session.scalar(query) or 0
+    if is_admin(session, username):
+        return session.scalar(query) or 0
+    principals = deputies.principals(session, username, now) if now is not None else []
+    return session.scalar(query.where(_workable(len(principals))),
+                          _workable_params(session, username, principals)) or 0
 
 
 def done(session: Session, username: str, f: InboxFilter | None = None) -> Page:
     """已办: tasks the user completed, newest first by default."""
     f = f or InboxFilter(sort="created", descending=True)
-    due, level = _task_columns()
-    query = _base_tasks(due, level, bool(f.department)).where(HumanTask.completed_by == username,
-                                                              HumanTask.status == "completed")
-    return _page(session, _filtered(query, f, due, level, Instance.title, HumanTask.completed_at), f)
+
+    def build() -> Select:
+        due, level = _task_columns()
+        query = _base_tasks(due, level, bool(f.department)).where(HumanTask.completed_by == bindparam("d_user"),
+                                                                  HumanTask.status == "completed")
+        return _filtered(query, f, due, level, Instance.title, HumanTask.completed_at)
+
+    return _page(session, _built(("done", _shape(f)), build), f, _filter_params(f) | {"d_user": username})
 
 
 def started(session: Session, username: str, f: InboxFilter | None = None) -> Page:
@@ -239,21 +311,27 @@ def copies(session: Session, username: str, f: InboxFilter | None = None) -> Pag
 def counts(session: Session, username: str, todo_total: int | None = None,
            now: datetime | None = None) -> dict[str, int]:
     """The numbers shown on every tab (the 待办 list passes the total it has already counted)."""
-    unread = and_(CarbonCopy.recipient == username, CarbonCopy.read_at.is_(None))
-    done = select(func.count()).select_from(HumanTask).where(HumanTask.completed_by == username,
-                                                             HumanTask.status == "completed").scalar_subquery()
-    copies_unread = select(func.count()).select_from(CarbonCopy).where(unread).scalar_subquery()
-    started = select(func.count()).select_from(Instance).where(Instance.started_by == username).scalar_subquery()
-    row = session.execute(select(done, copies_unread, started)).one()  # one round trip for three numbers
+    row = session.execute(_TAB_COUNTS, {"c_user": username}).one()  # one round trip for three numbers
     return {"todo": todo_count(session, username, now) if todo_total is None else todo_total,
             "done": int(row[0] or 0), "copies_unread": int(row[1] or 0), "started": int(row[2] or 0)}
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_process_names(session: Session, transaction: Any) -> None:
+    """A deployment in another transaction adds a process: the names are asked again after this one."""
+    if transaction.parent is None:
+        session.info.pop("govflow_process_names", None)
+
+
 def processes(session: Session) -> list[tuple[str, str]]:
-    """(process id, name) pairs for the process filter, latest name per id."""
-    rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
-                           .order_by(ProcessVersion.process_id, ProcessVersion.version))
-    return sorted({pid: name or pid for pid, name in rows}.items())
+    """(process id, name) pairs for the process filter, latest name per id; asked once per transaction
+    (the list and its rows' names both need it)."""
+    cache = session.info.get("govflow_process_names")
+    if cache is None:
+        rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
+                               .order_by(ProcessVersion.process_id, ProcessVersion.version))
+        cache = session.info["govflow_process_names"] = sorted({pid: name or pid for pid, name in rows}.items())
+    return list(cache)
 
 
 def latest_versions(session: Session, excluded: set[str] | frozenset[str] = frozenset()) -> list[Any]:
@@ -265,3 +343,11 @@ def latest_versions(session: Session, excluded: set[str] | frozenset[str] = froz
              .join(latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version))
              .where(ProcessVersion.process_id.not_in(sorted(excluded) or [""])).order_by(ProcessVersion.process_id))
     return list(session.execute(query))
+
+
+_TAB_COUNTS = select(  # built once, like every statement a list page runs on each request
+    select(func.count()).select_from(HumanTask).where(HumanTask.completed_by == bindparam("c_user"),
+                                                      HumanTask.status == "completed").scalar_subquery(),
+    select(func.count()).select_from(CarbonCopy).where(CarbonCopy.recipient == bindparam("c_user"),
+                                                       CarbonCopy.read_at.is_(None)).scalar_subquery(),
+    select(func.count()).select_from(Instance).where(Instance.started_by == bindparam("c_user")).scalar_subquery())

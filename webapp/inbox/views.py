@@ -157,8 +157,9 @@ def complete(task_id: str) -> Any:
         ctx.rollback()
         return render_template("inbox/task.html", **task_context(_visible_task(task_id), {"_": [str(exc)]},
                                                                   raw)), 409
+    name = row.name  # read before the commit expires the row: the flash needs no second query
     ctx.commit()
-    flash(f"「{row.name}」已办理 / done", "success")
+    flash(f"「{name}」已办理 / done", "success")
     return redirect(url_for("inbox.index"))
 
 
