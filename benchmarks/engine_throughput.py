@@ -37,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+CEILING_GOAL = 0.6  # issue "Fast where users wait": the engine reaches 0.6 of what its own parts allow
 DEFAULT_MODEL = ROOT.parent / "shared" / "bench" / "joint_review.bpmn"
 PROCESS_ID = "joint_review"
 START_USER = "alice"
@@ -184,6 +185,16 @@ class GovflowEngine:
         self.sessions: Any = None
         self.finished = 0
         self.created = False
+        self.state_bytes = 0  # text written to instance.state and instance_state_delta.ops
+        self.steps = 0        # starts and completions that wrote them
+
+    def _count_state(self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                     many: bool) -> None:
+        if context is None or not context.compiled_parameters:
+            return
+        for row in context.compiled_parameters:  # by bind name, whatever the driver's paramstyle
+            self.state_bytes += sum(len(value.encode()) for name, value in row.items()
+                                    if isinstance(value, str) and name.split("_")[-1] in ("state", "ops"))
 
     def setup(self) -> None:
         from sqlalchemy import text
@@ -202,6 +213,9 @@ class GovflowEngine:
         self.db_engine = make_engine(self.url)
         Base.metadata.create_all(self.db_engine)
         self.sessions = make_sessionmaker(self.db_engine)
+        from sqlalchemy import event
+
+        event.listen(self.db_engine, "before_cursor_execute", self._count_state)
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
             for user, groups in ORG.items():
@@ -225,6 +239,7 @@ class GovflowEngine:
                     tasks.complete(session, who, datetime.now(UTC), task_ids[element_id], dict(data))
                     task_ids.update(open_ids(session, instance_id))
         self.finished += n
+        self.steps += n * (1 + len(STEPS))
 
     def verify(self) -> None:
         """Every instance run so far ended, outside the timed part."""
@@ -341,9 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
     ap.add_argument("--with-json-roundtrip", action="store_true",
                     help="also measure raw SpiffWorkflow with a JSON save+load at each wait state")
-    ap.add_argument("--floor", action="store_true",
-                    help="also measure the parts no database work can remove: govflow's runtime in memory and "
-                         "four bare transactions per instance, and print the ratio they leave at most")
+    ap.add_argument("--no-floor", dest="floor", action="store_false",
+                    help="skip measuring the parts no database work can remove (govflow's runtime in memory and "
+                         "four bare transactions per instance), which give the ceiling the goal is stated on")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     args = ap.parse_args(argv)
     if not args.model.is_file():
@@ -391,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     medians = {key: statistics.median(values) for key, values in rates.items()}
     ratios = {f"{key}_vs_raw": medians[key] / medians["raw"] for key in medians if key != "raw"}
     ceilings = _ceilings(medians)
+    of_ceiling = {db: ratios[f"{db}_vs_raw"] / ceiling for db, ceiling in ceilings.items()}
+    state_per_step = {key: round(system.state_bytes / system.steps) for key, system in systems.items()
+                      if isinstance(system, GovflowEngine) and system.steps}
     result = {
         "model": str(args.model),
         "instances_per_round": args.instances,
@@ -400,10 +418,12 @@ def main(argv: list[str] | None = None) -> int:
         "systems": {key: {"label": systems[key].label, "median": round(medians[key], 2),
                           "rounds": [round(v, 2) for v in rates[key]]} for key in systems},
         "ratios": {key: round(value, 3) for key, value in ratios.items()},
-        "goal": "engine with a real database >= 0.5 x raw in memory, same run",
-        "goal_met": {key: value >= 0.5 for key, value in ratios.items()
-                     if key.split("_vs_")[0] in ("sqlite", "postgresql")},
+        "goal": f"engine with a real database >= {CEILING_GOAL} x its ceiling (runtime in memory + bare "
+                "transactions, same run)",
+        "goal_met": {db: value >= CEILING_GOAL for db, value in of_ceiling.items()},
         "ceilings": {key: round(value, 3) for key, value in ceilings.items()},
+        "share_of_ceiling": {key: round(value, 3) for key, value in of_ceiling.items()},
+        "state_bytes_per_step": state_per_step,
         "reference_from_bench_readme": README_REFERENCE,
         "database_versions": versions,
         "machine": machine_info(),
@@ -421,8 +441,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{README_REFERENCE['spiff_arena_sqlite_rest_readme']:8.1f} /s   (reference, not measured)")
     for key, value in ceilings.items():
         print(f"  ceiling {key}: runtime in memory + bare transactions leave at most {value:.3f} x raw")
-    for key, met in result["goal_met"].items():
-        print(f"  goal {key}: {ratios[key]:.3f} x raw (>= 0.5 wanted) -> {'met' if met else 'NOT met'}")
+    for key, value in state_per_step.items():
+        print(f"  state written per step ({systems[key].label}): {value} bytes (instance.state + deltas)")
+    for db, met in result["goal_met"].items():
+        print(f"  goal {db}: {ratios[db + '_vs_raw']:.3f} x raw = {of_ceiling[db]:.2f} x its ceiling "
+              f"(>= {CEILING_GOAL} wanted) -> {'met' if met else 'NOT met'}")
     info = result["machine"]
     print(f"  machine: {info['cpu']} x{info['cpus']}, Python {info['python']}, "
           f"SpiffWorkflow {info['spiffworkflow']}, SQLAlchemy {info['sqlalchemy']}"

@@ -81,6 +81,7 @@ class _WorkflowCache:
 
 CACHE = _WorkflowCache()
 _PENDING = "govflow_pending_workflows"
+_WRITTEN = "govflow_written_versions"  # (uid, version) pairs this transaction saved, not yet committed
 
 
 def remember(session: Session, inst: Instance, wf: runtime.Workflow) -> None:
@@ -91,6 +92,9 @@ def remember(session: Session, inst: Instance, wf: runtime.Workflow) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _publish_pending(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: nothing is committed yet
+        return
+    session.info.pop(_WRITTEN, None)
     for key, wf in session.info.pop(_PENDING, {}).items():
         CACHE.put(key, wf)
 
@@ -98,6 +102,8 @@ def _publish_pending(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    if not session.in_nested_transaction():  # after a savepoint's rollback, earlier writes still count
+        session.info.pop(_WRITTEN, None)
 
 
 def script_engine_for(now: datetime, session: Session | None = None) -> Any:
@@ -204,6 +210,18 @@ def load(session: Session, inst: Instance, now: datetime) -> Loaded:
     return Loaded(inst, wf, engine)
 
 
+def give_back(session: Session, loaded: Loaded) -> None:
+    """Return a workflow that was only read (never changed) to the cache at once, so the next request
+    for the same version (the task page, then its completion) does not deserialize it again: a
+    committed version's state never changes. A version this transaction wrote is left to remember():
+    it reaches the cache only if the transaction commits."""
+    key = (loaded.instance.uid, loaded.instance.lock_version)
+    if key in session.info.get(_WRITTEN, ()):
+        remember(session, loaded.instance, loaded.wf)
+    else:
+        CACHE.put(key, loaded.wf)
+
+
 def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] | None = None,
           actor: str | None = None) -> None:
     """Run built-in service steps, then write state (what changed, engine/flow/state_store.py), status,
@@ -230,6 +248,7 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
     projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done, current)
     _flush_instance(session, inst)
     task_deadlines.refresh_marked(session)
+    session.info.setdefault(_WRITTEN, set()).add((inst.uid, inst.lock_version))
     remember(session, inst, wf)
     for hook in AFTER_SAVE_HOOKS:
         hook(session, inst)
@@ -391,7 +410,7 @@ def current_data(session: Session, inst: Instance, now: datetime) -> dict[str, A
     try:
         return runtime.current_data(loaded.wf)
     finally:
-        remember(session, inst, loaded.wf)
+        give_back(session, loaded)
 
 
 def waiting_events(session: Session, inst: Instance, now: datetime) -> list[dict[str, Any]]:
@@ -399,7 +418,7 @@ def waiting_events(session: Session, inst: Instance, now: datetime) -> list[dict
     try:
         return [{"name": n, "type": t, "value": v} for n, t, v in runtime.waiting_event_names(loaded.wf)]
     finally:
-        remember(session, inst, loaded.wf)
+        give_back(session, loaded)
 
 
 def deliver_expiry(session: Session, now: datetime, instance_id: int, message: str) -> tuple[bool, str | None]:

@@ -54,6 +54,7 @@ def send_back_targets(session: Session, now: datetime, task_id: str) -> list[dic
     inst = instances.get(session, row.instance_id)
     loaded = instances.load(session, inst, now)
     done = {t.id: t for t in runtime.completed_user_tasks(loaded.wf)}
+    instances.give_back(session, loaded)  # only read: the step that follows takes it from the cache
     rows = session.scalars(select(HumanTask).where(HumanTask.id.in_(list(done) or [""])))
     by_id = {r.id: r for r in rows}
     return [{"task_id": t.id, "element_id": t.element_id, "name": t.name,
@@ -302,7 +303,7 @@ def signer_options(session: Session, now: datetime, task_id: str) -> list[tuple[
     try:
         return signers.options(session, countersign.signers(loaded.wf, task_id))
     finally:
-        instances.remember(session, loaded.instance, loaded.wf)
+        instances.give_back(session, loaded)
 
 
 def may_remove_signer(session: Session, actor: str | None, row: HumanTask) -> bool:
