@@ -312,6 +312,24 @@ def phase(server: Server, clients: int, cases: int, serial: int) -> dict[str, An
     }
 
 
+def floor(server: Server, requests: int) -> dict[str, Any]:
+    """Server CPU of the lightest pages a signed-in person opens (发起页: the process list, the header
+    counts, the session) and of the login page without a session: what any request costs on this
+    stack before a page does its own work. A case's 13 requests cost at least 13 times the first."""
+    found: dict[str, Any] = {}
+    for kind, path, signed_in in (("发起页", "/inbox/start", True), ("登录页", "/login", False)):
+        browser = Browser(server.port, defaultdict(list))
+        if signed_in:
+            browser.login("a0")
+        for _ in range(20):
+            browser.call(kind, "GET", path)
+        before = server.cpu_seconds()
+        for _ in range(requests):
+            browser.call(kind, "GET", path)
+        found[kind] = round((server.cpu_seconds() - before) * 1000 / requests, 2)
+    return found
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -330,6 +348,19 @@ def run_database(label: str, url: str, args: argparse.Namespace) -> dict[str, An
             found["http_vs_engine"] = round(found["finished_per_s"] / engine_rate, 3)
             result["phases"].append(found)
             _print_phase(label, found, args.json)
+        if args.rss_cases:
+            found = phase(server, 8, max(1, args.rss_cases // 8), serial + 1)
+            result["rss_run"] = {"finished": found["finished"], "rss_mb_before": found["rss_mb_before"],
+                                 "rss_mb_after": found["rss_mb_after"],
+                                 "growth_mb": [round(b - a, 1) for a, b in zip(found["rss_mb_before"],
+                                                                               found["rss_mb_after"], strict=True)]}
+            if not args.json:
+                print(f"{label}, memory: {found['finished']} finished instances at 8 clients, worker RSS "
+                      f"{found['rss_mb_before']} -> {found['rss_mb_after']} MB (goal: growth <= 10 MB over 10,000)")
+        result["floor_cpu_ms_per_request"] = lightest = floor(server, args.floor_requests)
+        if not args.json:
+            print(f"{label}, floor: server CPU per request " + ", ".join(f"{k} {v} ms" for k, v in lightest.items())
+                  + f"; 13 requests of the lightest signed-in page: {13 * lightest['发起页']:.1f} ms")
     return result
 
 
@@ -354,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", default="1,4,8", help="comma-separated client counts, one phase each")
     ap.add_argument("--cases", type=int, default=80, help="finished cases per phase (split among the clients)")
     ap.add_argument("--engine-instances", type=int, default=100, help="instances of the engine-direct run")
+    ap.add_argument("--rss-cases", type=int, default=0,
+                    help="after the phases, finish this many more cases at 8 clients and print worker RSS growth")
+    ap.add_argument("--floor-requests", type=int, default=200, help="requests per page of the floor measurement")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if not args.pg_url and not args.sqlite:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -53,12 +53,15 @@ def _forget(session: Session, instance_id: int) -> None:
             session.expire(obj)
 
 
+# Built once: constructing a statement costs more than running it (every step takes the lock).
+_LOCK_FOR_UPDATE = select(Instance.id).where(Instance.id == bindparam("l_id")).with_for_update()
+_LOCK_BY_WRITE = (update(Instance).where(Instance.id == bindparam("l_id"))
+                  .values(lock_version=Instance.lock_version).execution_options(synchronize_session=False))
+
+
 def _lock(session: Session, instance_id: int) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Instance.id).where(Instance.id == instance_id).with_for_update())
-    else:
-        session.execute(update(Instance).where(Instance.id == instance_id)
-                        .values(lock_version=Instance.lock_version).execution_options(synchronize_session=False))
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    session.execute(_LOCK_FOR_UPDATE if postgresql else _LOCK_BY_WRITE, {"l_id": instance_id})
 
 
 def run_step(session: Session, instance_id: int, step: Callable[[], T]) -> T:

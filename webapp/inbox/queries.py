@@ -328,8 +328,7 @@ def processes(session: Session) -> list[tuple[str, str]]:
     (the list and its rows' names both need it)."""
     cache = session.info.get("govflow_process_names")
     if cache is None:
-        rows = session.execute(select(ProcessVersion.process_id, ProcessVersion.name)
-                               .order_by(ProcessVersion.process_id, ProcessVersion.version))
+        rows = session.execute(_PROCESS_NAMES)
         cache = session.info["govflow_process_names"] = sorted({pid: name or pid for pid, name in rows}.items())
     return list(cache)
 
@@ -337,12 +336,18 @@ def processes(session: Session) -> list[tuple[str, str]]:
 def latest_versions(session: Session, excluded: set[str] | frozenset[str] = frozenset()) -> list[Any]:
     """(process_id, version, name) of the latest deployed version of every process, leaving out
     `excluded`: the start page's list (the specs themselves are not loaded)."""
-    latest = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
-              .group_by(ProcessVersion.process_id).subquery())
-    query = (select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.name)
-             .join(latest, (latest.c.process_id == ProcessVersion.process_id) & (latest.c.v == ProcessVersion.version))
-             .where(ProcessVersion.process_id.not_in(sorted(excluded) or [""])).order_by(ProcessVersion.process_id))
-    return list(session.execute(query))
+    return list(session.execute(_LATEST_VERSIONS, {"x_ids": sorted(excluded) or [""]}))
+
+
+_PROCESS_NAMES = (select(ProcessVersion.process_id, ProcessVersion.name)
+                  .order_by(ProcessVersion.process_id, ProcessVersion.version))
+_LATEST = (select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+           .group_by(ProcessVersion.process_id).subquery())
+_LATEST_VERSIONS = (select(ProcessVersion.process_id, ProcessVersion.version, ProcessVersion.name)
+                    .join(_LATEST, (_LATEST.c.process_id == ProcessVersion.process_id)
+                          & (_LATEST.c.v == ProcessVersion.version))
+                    .where(ProcessVersion.process_id.not_in(bindparam("x_ids", expanding=True)))
+                    .order_by(ProcessVersion.process_id))
 
 
 _TAB_COUNTS = select(  # built once, like every statement a list page runs on each request
