@@ -15,7 +15,6 @@ from engine.ops import directory_sync
 from engine.org import directory_sync as plans
 from engine.org import ldap_source, roles
 from webapp.cli.common import edge, emit, session
-from webapp.extensions import db
 
 ACTION_WORDS = {"added": "added", "changed": "changed", "moved": "moved", "disabled": "disabled",
                 "enabled": "enabled"}
@@ -55,7 +54,7 @@ def sync_cmd(dry_run: bool, batch_size: int, as_json: bool) -> None:
 
     def committed(done: int, total: int) -> None:
         nonlocal bar
-        db.session.commit()  # each batch stands on its own: a later failure keeps it, a rerun goes on
+        session().commit()  # each batch stands on its own: a later failure keeps it, a rerun goes on
         if not as_json:
             if bar is None:
                 bar = click.progressbar(length=total, label="syncing", file=click.get_text_stream("stderr"))
