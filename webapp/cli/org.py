@@ -4,6 +4,7 @@ directory groups grant the roles the processes use."""
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -57,7 +58,7 @@ def sync_cmd(dry_run: bool, batch_size: int, as_json: bool) -> None:
         session().commit()  # each batch stands on its own: a later failure keeps it, a rerun goes on
         if not as_json:
             if bar is None:
-                bar = click.progressbar(length=total, label="syncing", file=click.get_text_stream("stderr"))
+                bar = click.progressbar(range(total), label="syncing", file=sys.stderr)
             bar.update(done - bar.pos)
 
     plan = directory_sync.run(session(), None, SystemClock().now(), settings, dry_run=dry_run,
