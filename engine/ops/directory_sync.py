@@ -8,14 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.clocks.lifecycle import CANCELLED, EXPIRED, FINISHED_LATE, FINISHED_ON_TIME
-from engine.clocks.models import Clock
+from engine.clocks.models import Clock, ClockPolicy
 from engine.core import audit
 from engine.core.errors import Forbidden, InvalidInput
+from engine.core.models import AuditEvent
 from engine.flow.models import HumanTask, Instance, TaskCandidate
 from engine.flow.projections import OPEN
 from engine.org import directory, directory_sync, ldap_source
@@ -46,6 +48,13 @@ def release_after_move(session: Session, now: datetime, user: User, old: Departm
         released.append(row)
     session.flush()
     return released
+
+
+def last_sync(session: Session) -> tuple[datetime, dict[str, Any]] | None:
+    """When the directory was last synced and what changed (for the admin page)."""
+    row = session.scalars(select(AuditEvent).where(AuditEvent.action == "directory_synced")
+                          .order_by(AuditEvent.id.desc()).limit(1)).first()
+    return (row.at, dict(row.detail or {})) if row is not None else None
 
 
 def hooks(session: Session, now: datetime) -> directory_sync.Hooks:
@@ -97,15 +106,16 @@ def leavers_work(session: Session, limit: int = 200) -> list[LeftWork]:
     inactive = set(session.scalars(gone))
     for row, title in session.execute(held):
         live = [c for c in row.candidates if not (c.kind == "user" and c.value in inactive)]
-        if row.assignee is None and live:
-            continue  # someone else can still take it
+        if (row.assignee is not None and row.assignee not in inactive) or (row.assignee is None and live):
+            continue  # someone working holds it, or someone else can still take it
         groups = any(c.kind == "group" for c in row.candidates)
         holder = row.assignee or next(c.value for c in row.candidates if c.kind == "user")
         found.append(LeftWork("task", row.id, row.instance_id, title, row.name, holder, groups))
-    clocks = (select(Clock, Instance.title).outerjoin(Instance, Instance.id == Clock.instance_id)
+    clocks = (select(Clock, Instance.title, ClockPolicy.name).outerjoin(Instance, Instance.id == Clock.instance_id)
+              .join(ClockPolicy, ClockPolicy.code == Clock.policy_code)
               .where(Clock.responsible.in_(gone), Clock.status.not_in(FINISHED)).limit(limit))
-    for clock, title in session.execute(clocks):
-        found.append(LeftWork("clock", str(clock.id), clock.instance_id, title or "", clock.policy_code,
+    for clock, title, policy in session.execute(clocks):
+        found.append(LeftWork("clock", str(clock.id), clock.instance_id, title or "", policy,
                               clock.responsible or "", False))
     return found
 
