@@ -108,6 +108,7 @@ class Slapd:
     def __init__(self, folder: Path):
         if not available():
             raise RuntimeError("slapd is not installed (apt-get install slapd ldap-utils)")
+        self.slapd: str = SLAPD or "slapd"
         self.folder, self.port = folder, _free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -124,12 +125,12 @@ class Slapd:
         """Bulk-load the tree before the server starts (slapadd is much faster than adding over LDAP)."""
         path = self.folder / "seed.ldif"
         path.write_text(ldif, encoding="utf-8")
-        subprocess.run([SLAPD, "-T", "add", "-q", "-f", str(self.conf), "-l", str(path)], check=True,
+        subprocess.run([self.slapd, "-T", "add", "-q", "-f", str(self.conf), "-l", str(path)], check=True,
                        capture_output=True)
 
     def start(self) -> None:
         log = open(self.folder / "slapd.log", "wb")  # noqa: SIM115 -- lives as long as the server
-        self.proc = subprocess.Popen([SLAPD, "-d", "0", "-f", str(self.conf), "-h", f"{self.url}/"],
+        self.proc = subprocess.Popen([self.slapd, "-d", "0", "-f", str(self.conf), "-h", f"{self.url}/"],
                                      stdout=log, stderr=subprocess.STDOUT)
         for _attempt in range(400):  # until the port answers; each wait also notices an early exit
             try:
