@@ -44,6 +44,8 @@ class User(Base):
     # disabled or removed. Only an account the sync disabled is enabled again by the sync.
     directory_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     directory_status: Mapped[str | None] = mapped_column(String(16))
+    # The identity provider's `sub` for this person once they signed in through it (统一身份认证).
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     department: Mapped[Department | None] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary="membership", back_populates="members")

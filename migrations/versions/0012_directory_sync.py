@@ -1,4 +1,5 @@
-"""directory sync: stable directory keys, mobile numbers, where a membership comes from, role mappings
+"""directory sync and sign-on: stable directory keys, mobile numbers, where a membership comes from,
+role mappings, the identity provider's subject of an account
 
 Revision ID: 0012
 Revises: 0011
@@ -26,7 +27,9 @@ def upgrade():
         batch_op.add_column(sa.Column('mobile', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('directory_key', sa.String(length=255), nullable=True))
         batch_op.add_column(sa.Column('directory_status', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('oidc_subject', sa.String(length=255), nullable=True))
         batch_op.create_unique_constraint('uq_user_account_directory_key', ['directory_key'])
+        batch_op.create_unique_constraint('uq_user_account_oidc_subject', ['oidc_subject'])
     with op.batch_alter_table('user_group', schema=None) as batch_op:
         batch_op.add_column(sa.Column('directory_key', sa.String(length=255), nullable=True))
         batch_op.create_unique_constraint('uq_user_group_directory_key', ['directory_key'])
@@ -54,7 +57,9 @@ def downgrade():
         batch_op.drop_constraint('uq_user_group_directory_key', type_='unique')
         batch_op.drop_column('directory_key')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_user_account_oidc_subject', type_='unique')
         batch_op.drop_constraint('uq_user_account_directory_key', type_='unique')
+        batch_op.drop_column('oidc_subject')
         batch_op.drop_column('directory_status')
         batch_op.drop_column('directory_key')
         batch_op.drop_column('mobile')
