@@ -25,7 +25,7 @@ from flask import (
 from joserfc.errors import JoseError
 from requests import RequestException
 
-from engine.core.errors import Forbidden
+from engine.core.errors import EngineError
 from engine.org import sign_on
 from webapp import web_context as ctx
 from webapp.security import CSP, safe_next
@@ -99,7 +99,7 @@ def callback() -> Any:
         return refuse("统一身份认证没有返回身份令牌 / the identity provider sent no ID token")
     try:
         user = sign_on.sign_in(ctx.session(), ctx.now(), found, dict(claims))
-    except Forbidden as exc:
+    except EngineError as exc:  # no account, a disabled one, a user name another account holds
         ctx.rollback()
         return refuse(str(exc), 403)
     ctx.commit()

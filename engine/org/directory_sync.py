@@ -136,8 +136,11 @@ def _plan_units(state: _State, units: list[Unit], result: Plan) -> dict[str, Uni
 
 
 def _free(row: Any) -> Any:
-    """A row typed in here (no directory key) that a directory entry of the same code may take over."""
-    return row if row is not None and not row.directory_key else None
+    """A row typed in here (no directory key) that a directory entry of the same code may take over;
+    for a group also one known so far only from the identity provider's groups claim."""
+    if row is None or (row.directory_key and not row.directory_key.startswith(roles.IDP_KEY)):
+        return None
+    return row
 
 
 def _plan_people(state: _State, people: list[Person], units: dict[str, Unit], result: Plan) -> dict[str, Person]:
@@ -201,7 +204,7 @@ def _plan_groups(session: Session, state: _State, groups: list[DirGroup], people
         group = state.groups.get(dgroup.key)
         if group is None and dgroup.code in state.group_codes:
             local = state.group_codes[dgroup.code]
-            if local.directory_key or session.scalar(select(Membership.user_id)
+            if _free(local) is None or not local.directory_key and session.scalar(select(Membership.user_id)
                                                      .where(Membership.group_id == local.id).limit(1)):
                 result.problems.append(
                     f"组代码「{dgroup.code}」已是本系统的组，目录组未同步；请用角色映射授予 / the group code "

@@ -18,6 +18,7 @@ from engine.org import directory
 from engine.org.models import Group, Membership, RoleMapping, User
 
 SOURCES = ("local", "directory", "mapping")
+IDP_KEY = "idp:"  # directory_key of a group known only from the identity provider's groups claim
 
 
 @dataclass(frozen=True)

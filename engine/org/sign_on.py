@@ -22,7 +22,6 @@ ENV = "GOVFLOW_OIDC_"
 CLAIM_KEYS = ("login", "name", "email", "unit", "groups", "link")
 DEFAULT_CLAIMS = {"login": "preferred_username", "name": "name", "email": "email", "unit": "department",
                   "groups": "groups", "link": "preferred_username"}
-IDP_KEY = "idp:"  # directory_key of a group known only from the provider's groups claim
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ def _update(session: Session, user: User, settings: SignOnSettings, claims: Mapp
     for code in _groups(claims, names["groups"]):
         group = session.scalar(select(Group).where(Group.code == code))
         if group is None:
-            group = Group(code=code, name=code, directory_key=IDP_KEY + code)
+            group = Group(code=code, name=code, directory_key=roles.IDP_KEY + code)
             session.add(group)
             session.flush()
         if group.directory_key:  # a role assigned here is granted only through a mapping, never by a claim

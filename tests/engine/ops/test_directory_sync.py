@@ -15,7 +15,7 @@ from engine.core.errors import InvalidInput
 from engine.flow import definitions, instances, tasks
 from engine.flow.models import HumanTask
 from engine.ops import directory_sync as sync
-from engine.org import directory, ldap_source, roles
+from engine.org import directory, ldap_source, roles, sign_on
 from engine.org import directory_sync as org_sync
 from engine.org.models import Department, Membership, User
 from tests import ldap_server
@@ -188,6 +188,16 @@ def test_a_directory_group_never_takes_over_a_role_assigned_here(session, now, s
     plan = sync.run(session, "admin", now, settings)
     assert any("sign_leaders" in p for p in plan.problems)
     assert [u.username for u in directory.group_members(session, "sign_leaders")] == ["root"]
+
+
+def test_a_group_the_identity_provider_named_first_is_taken_over(session, now, settings) -> None:
+    directory.create_user(session, "root")
+    idp = sign_on.SignOnSettings(issuer="https://idp.gov.test", client_id="govflow")
+    sign_on.sign_in(session, now, idp, {"sub": "s-root", "preferred_username": "root", "groups": ["sign_leaders"]})
+    plan = sync.run(session, "admin", now, settings)
+    assert not [p for p in plan.problems if "sign_leaders" in p]
+    assert [u.username for u in directory.group_members(session, "sign_leaders")] == ["p0001", "p0002"]
+    assert sync.plan(session, settings).changes == []
 
 
 def test_role_mapping_grants_and_withdraws_with_the_directory(session, now, slapd, settings) -> None:
