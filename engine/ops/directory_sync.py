@@ -102,7 +102,7 @@ def leavers_work(session: Session, limit: int = 200) -> list[LeftWork]:
             .where(HumanTask.status == OPEN, or_(HumanTask.assignee.in_(gone), HumanTask.id.in_(
                 select(TaskCandidate.task_id).where(TaskCandidate.open.is_(True), TaskCandidate.kind == "user",
                                                     TaskCandidate.value.in_(gone)))))
-            .order_by(HumanTask.created_at).limit(limit))
+            .order_by(HumanTask.created_at, HumanTask.id).limit(limit))
     inactive = set(session.scalars(gone))
     for row, title in session.execute(held):
         live = [c for c in row.candidates if not (c.kind == "user" and c.value in inactive)]
@@ -113,7 +113,7 @@ def leavers_work(session: Session, limit: int = 200) -> list[LeftWork]:
         found.append(LeftWork("task", row.id, row.instance_id, title, row.name, holder, groups))
     clocks = (select(Clock, Instance.title, ClockPolicy.name).outerjoin(Instance, Instance.id == Clock.instance_id)
               .join(ClockPolicy, ClockPolicy.code == Clock.policy_code)
-              .where(Clock.responsible.in_(gone), Clock.status.not_in(FINISHED)).limit(limit))
+              .where(Clock.responsible.in_(gone), Clock.status.not_in(FINISHED)).order_by(Clock.id).limit(limit))
     for clock, title, policy in session.execute(clocks):
         found.append(LeftWork("clock", str(clock.id), clock.instance_id, title or "", policy,
                               clock.responsible or "", False))
