@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need (PostgreSQL, Chromium with Chinese fonts, a
+# The project's test command: installs what the tests need (PostgreSQL, Chromium with Chinese fonts, slapd, a
 # Python virtualenv in .venv), runs ruff, mypy and lint-imports (the layer contracts), then the whole
 # pytest suite twice: on SQLite and on a private PostgreSQL server started for this run. Arguments are
 # handed to pytest instead of running the whole suite, on both databases:
@@ -9,11 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive PIP_NO_INPUT=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-apt_packages=(postgresql python3-venv chromium fonts-noto-cjk)
+apt_packages=(postgresql python3-venv chromium fonts-noto-cjk slapd ldap-utils)
 
 # ---------------------------------------------------------------------------------------------------
 # 1. System packages. Skipped when everything is already there, so repeated runs stay fast.
 have_postgres() { compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
+have_slapd() { command -v slapd >/dev/null || [ -x /usr/sbin/slapd ]; }  # the directory tests' OpenLDAP
 have_chromium() { command -v chromium >/dev/null || command -v chromium-browser >/dev/null; }
 have_cjk_fonts() {  # any font covering Chinese will do for screenshots
   dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' ||
@@ -29,6 +30,7 @@ missing_packages() {
   venv_ok || need+=(python3-venv)
   have_chromium || need+=(chromium)
   have_cjk_fonts || need+=(fonts-noto-cjk)
+  have_slapd || need+=(slapd ldap-utils)
   echo "${need[*]}"
 }
 

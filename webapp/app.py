@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.core import limits
 from engine.core.db import configure_sqlite, engine_options, normalize_url
-from webapp import auth, cli, errors, i18n, pages, security
+from webapp import auth, cli, errors, i18n, pages, security, sso
 from webapp.config import MISSING_KEY, Config
 from webapp.extensions import db, migrate
 
@@ -44,6 +44,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None, *, serving: 
     security.init_app(app)
     errors.init_app(app)
     app.register_blueprint(auth.bp)
+    sso.init_app(app)  # after security: its CSP lets logout continue at the provider
     pages.init_app(app, security.protect)
     cli.init_app(app)
     return app

@@ -4,31 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from engine.core.errors import Forbidden
 from engine.org import directory, verification
+from webapp import sso
 from webapp import web_context as ctx
+from webapp.security import safe_next
 
 bp = Blueprint("auth", __name__)
 FAILURES, WINDOW = 5, timedelta(minutes=15)
 _DECOY = directory.hash_password("decoy")
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no protocol-relative '//' or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return url_for("inbox.index")
-    parts = urlsplit(target)
-    return url_for("inbox.index") if parts.scheme or parts.netloc else target
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("auth/login.html", next=request.args.get("next", ""))
+        return render_template("auth/login.html", next=request.args.get("next", ""), **_offers())
+    if not _offers()["local_passwords"]:
+        flash("本系统只接受统一身份认证登录 / local passwords are switched off; use single sign-on", "error")
+        return render_template("auth/login.html", next=request.form.get("next", ""), **_offers()), 403
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
     keys = [f"login:{username}", f"login-ip:{request.remote_addr}"]
@@ -37,7 +33,7 @@ def login() -> Any:
         verification.check_throttle(s, ctx.now(), keys, FAILURES, WINDOW)
     except Forbidden:
         flash("尝试次数过多，请 15 分钟后再试 / too many attempts, try again in 15 minutes", "error")
-        return render_template("auth/login.html", next=request.form.get("next", "")), 429
+        return render_template("auth/login.html", next=request.form.get("next", ""), **_offers()), 429
     user = directory.find_user(s, username) if username else None
     if user is None:
         directory.check_password(_DECOY, password)  # an unknown name costs as long as a wrong password
@@ -45,7 +41,7 @@ def login() -> Any:
         verification.record_failure(s, ctx.now(), keys)
         ctx.commit()
         flash("用户名或密码错误 / wrong user name or password", "error")
-        return render_template("auth/login.html", next=request.form.get("next", "")), 401
+        return render_template("auth/login.html", next=request.form.get("next", ""), **_offers()), 401
     lang = session.get("lang")
     session.clear()  # no session fixation: a new session starts here
     session["username"] = user.username
@@ -53,7 +49,7 @@ def login() -> Any:
     if lang:
         session["lang"] = lang
     session.permanent = True
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
@@ -63,12 +59,20 @@ def logout() -> Any:
     if user is not None:
         directory.end_sessions(user)
         ctx.commit()
-    lang = session.get("lang")
+    lang, id_token = session.get("lang"), session.get(sso.ID_TOKEN)
     session.clear()
     if lang:
         session["lang"] = lang
     flash("已退出 / signed out", "success")
-    return redirect(url_for("auth.login"))
+    at_provider = sso.logout_target(id_token) if user is not None else None
+    return at_provider or redirect(url_for("auth.login"))
+
+
+def _offers() -> dict[str, bool]:
+    """What the login page offers: 统一身份认证登录 where a provider is configured, local passwords
+    unless the office switched them off."""
+    found = sso.settings()
+    return {"sso": found is not None, "local_passwords": found is None or found.local_passwords}
 
 
 @bp.get("/")
@@ -79,4 +83,4 @@ def home() -> Any:
 @bp.get("/lang/<code>")
 def switch_language(code: str) -> Any:
     session["lang"] = "en" if code == "en" else "zh"
-    return redirect(_safe_next(request.args.get("next")) if request.args.get("next") else url_for("auth.home"))
+    return redirect(safe_next(request.args.get("next")) if request.args.get("next") else url_for("auth.home"))

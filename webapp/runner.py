@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from engine.core.clock import Clock, SystemClock
 from engine.core.db import make_sessionmaker
+from engine.core.errors import InvalidInput
 from engine.gov import portal, supervision
-from engine.ops import scheduler
-from engine.org import notify
+from engine.ops import directory_sync, scheduler
+from engine.org import ldap_source, notify
 from webapp.extensions import db
 
 log = logging.getLogger("govflow.scheduler")
@@ -53,22 +54,61 @@ def make_tick(app: Flask, clock: Clock | None = None) -> Callable[[], scheduler.
     return tick
 
 
-def _add_job(sched: Any, tick: Callable[[], Any], interval: float) -> None:
+def make_directory_sync(app: Flask, clock: Clock | None = None) -> Callable[[], Any] | None:
+    """The scheduled directory sync, where GOVFLOW_LDAP_SYNC_MINUTES asks for one (None otherwise);
+    each batch commits, so a sync cut short by a restart is finished by the next."""
+    if not os.environ.get("GOVFLOW_LDAP_SYNC_MINUTES"):
+        return None
+    settings = ldap_source.settings_from_env(os.environ)
+    clock = clock or SystemClock()
+    with app.app_context():
+        sessions = make_sessionmaker(db.engine)
+
+    def sync() -> Any:
+        with sessions() as session:
+            plan = directory_sync.run(session, None, clock.now(), settings,
+                                      after_batch=lambda done, total: session.commit())
+            session.commit()
+        if plan.changes or plan.problems:
+            log.info("directory sync: %s; %d problems", plan.summary(), len(plan.problems))
+        return plan
+
+    return sync
+
+
+def sync_interval_minutes() -> float:
+    """GOVFLOW_LDAP_SYNC_MINUTES as a number of minutes (at least 1), named when it is not one."""
+    raw = os.environ.get("GOVFLOW_LDAP_SYNC_MINUTES", "").strip()
+    try:
+        minutes = float(raw)
+    except ValueError:
+        minutes = 0
+    if minutes < 1:
+        raise InvalidInput(f"GOVFLOW_LDAP_SYNC_MINUTES 应为至少 1 的分钟数 / GOVFLOW_LDAP_SYNC_MINUTES must be a "
+                           f"number of minutes of at least 1, not '{raw}'", field="GOVFLOW_LDAP_SYNC_MINUTES")
+    return minutes
+
+
+def _add_job(sched: Any, tick: Callable[[], Any], interval: float, app: Flask | None = None) -> None:
     # One run at a time; runs missed while busy or down collapse into one (it catches up by itself).
     sched.add_job(tick, "interval", seconds=interval, max_instances=1, coalesce=True,
                   misfire_grace_time=None, id="govflow-tick")
+    sync = make_directory_sync(app) if app is not None else None
+    if sync is not None:
+        sched.add_job(sync, "interval", minutes=sync_interval_minutes(), max_instances=1, coalesce=True,
+                      misfire_grace_time=None, id="govflow-directory-sync")
 
 
 def run_blocking(app: Flask, interval: float = 1.0) -> None:
     """`govflow scheduler`: tick until interrupted."""
     sched = BlockingScheduler()
-    _add_job(sched, make_tick(app), interval)
+    _add_job(sched, make_tick(app), interval, app)
     sched.start()
 
 
 def start_background(app: Flask, interval: float = 1.0) -> BackgroundScheduler:
     """The scheduler inside the demo server process."""
     sched = BackgroundScheduler(daemon=True)
-    _add_job(sched, make_tick(app), interval)
+    _add_job(sched, make_tick(app), interval, app)
     sched.start()
     return sched

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, abort, g, redirect, request, session, url_for
 from sqlalchemy.orm import Session
@@ -14,6 +15,14 @@ from webapp import input_guard, labels
 from webapp.extensions import db
 
 Predicate = Callable[[Session, str], bool]
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no protocol-relative '//' or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("inbox.index")
+    parts = urlsplit(target)
+    return url_for("inbox.index") if parts.scheme or parts.netloc else target
 
 
 def _load_user() -> None:

@@ -116,7 +116,8 @@ def update(session: Session, actor: str, now: datetime, username: str, *, displa
     user.department_id = dept.id if dept else None
     if password:
         user.password_hash = directory.hash_password(password)
-    session.execute(delete(Membership).where(Membership.user_id == user.id))
+    # Only what was assigned here is replaced: groups and roles from the directory stay the sync's.
+    session.execute(delete(Membership).where(Membership.user_id == user.id, Membership.source == "local"))
     session.info.pop("govflow_group_codes", None)
     for code in codes:
         directory.add_to_group(session, user, code)

@@ -1,11 +1,11 @@
-"""Tables of the organisation: departments, users, groups and memberships, deputies, the notification
-outbox, and the one-time codes and failed attempts that check citizens."""
+"""Tables of the organisation: departments, users, groups and memberships (with where each comes from),
+role mappings from directory groups, deputies, the notification outbox, and the one-time codes and failed attempts that check citizens."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.core.models import Base, UtcDateTime
@@ -18,6 +18,9 @@ class Department(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # The unit's stable identifier in the office's directory (entryUUID, objectGUID); None for a
+    # department typed in here. The directory sync finds the unit by it after a rename or a move.
+    directory_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     parent: Mapped[Department | None] = relationship(remote_side=[id])
 
@@ -36,6 +39,13 @@ class User(Base):
     # Bumped by logout, a password change, disabling and "sign out everywhere": a session cookie
     # carrying an older number is no longer signed in (webapp/security.py).
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    # The person's stable identifier in the directory, and what the last sync found there: present,
+    # disabled or removed. Only an account the sync disabled is enabled again by the sync.
+    directory_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    directory_status: Mapped[str | None] = mapped_column(String(16))
+    # The identity provider's `sub` for this person once they signed in through it (统一身份认证).
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     department: Mapped[Department | None] = relationship()
     groups: Mapped[list[Group]] = relationship(secondary="membership", back_populates="members")
@@ -50,6 +60,7 @@ class Group(Base):
     code: Mapped[str] = mapped_column(String(128), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    directory_key: Mapped[str | None] = mapped_column(String(255), unique=True)
 
     members: Mapped[list[User]] = relationship(secondary="membership", back_populates="groups")
 
@@ -59,6 +70,24 @@ class Membership(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("user_group.id", ondelete="CASCADE"), primary_key=True)
+    # Where the membership comes from: 'local' (assigned in govflow), 'directory' (the person is in
+    # that directory group) or 'mapping' (a role granted by the directory group named in `via`).
+    # The directory sync changes only the last two.
+    source: Mapped[str] = mapped_column(String(16), default="local", server_default="local")
+    via: Mapped[str | None] = mapped_column(String(128))
+
+
+class RoleMapping(Base):
+    """A directory group whose members hold one of the roles the processes use (签发领导, admin, ...)."""
+
+    __tablename__ = "role_mapping"
+    __table_args__ = (UniqueConstraint("directory_group", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    directory_group: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(128))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Deputyship(Base):

@@ -29,7 +29,7 @@ ROLES = {"anonymous": None, "clerk": ["clerk"], "designer": ["designer"], "super
 SUPERVISORS = {"supervisor", "city_leader", "admin"}
 # Who may pass each blueprint's role check (the rules of webapp/pages.py and the incidents page).
 RULES: dict[str, set[str] | None] = {
-    "auth": None, "portal": None, "static": None,  # public
+    "auth": None, "sso": None, "portal": None, "static": None,  # public
     "inbox": set(ROLES) - {"anonymous"}, "instances": set(ROLES) - {"anonymous"}, "notices": set(ROLES) - {"anonymous"},
     "supervision_orders": set(ROLES) - {"anonymous"}, "designer": {"designer", "admin"},
     "supervision": SUPERVISORS, "admin": {"admin"}, "instances.incident_list": {"designer", "admin"},
@@ -56,7 +56,7 @@ def app(databases: Any) -> Iterator[Flask]:
             "clock_id": s.scalar(select(Clock.id).order_by(Clock.id)) or 1, "username": "victim",
             "process_id": "leave_request", "code": next(iter(licensing.MATTERS)) if hasattr(licensing, "MATTERS") else "x",
             "filename": "style.css", "deputyship_id": 1, "attachment_id": 1, "copy_id": 1, "order_id": 1,
-            "request_id": 1, "notification_id": 1,
+            "request_id": 1, "notification_id": 1, "mapping_id": 1,
         }
     yield app
 

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from engine.core.errors import InvalidInput
 from engine.ops import accounts
-from engine.org import directory
+from engine.org import directory, roles
 from webapp import web_context as ctx
 from webapp.admin import PER_PAGE, bp, departments, page_count, page_number, refuse
 
@@ -44,7 +44,8 @@ def create_user() -> Any:
 def _edit_context(username: str) -> dict[str, Any]:
     session = ctx.session()
     user = directory.get_user(session, username)
-    return {"user": user, "groups": accounts.people_groups(session, [user.id]).get(user.id, []),
+    rights = roles.rights(session, username)
+    return {"user": user, "groups": [r.code for r in rights if r.source == "local"], "rights": rights,
             "departments": departments()}
 
 

@@ -14,6 +14,7 @@ from webapp.cli import (
     demo,
     instances,
     notifications,
+    org,
     portal,
     scheduler,
     serve,
@@ -23,7 +24,7 @@ from webapp.cli import (
 
 COMMANDS = (definitions.definitions_cli, instances.instances_cli, tasks.tasks_cli, users.users_cli,
             conformance.conformance_cmd, demo.demo_cmd, calendar.calendar_cli, scheduler.scheduler_cmd,
-            clocks.clocks_cli, notifications.notifications_cli, portal.portal_cli, serve.serve_cmd)
+            clocks.clocks_cli, notifications.notifications_cli, org.org_cli, portal.portal_cli, serve.serve_cmd)
 
 
 def init_app(app: Flask) -> None:
