@@ -1,4 +1,4 @@
-"""Administration blueprint: users, deputies, the working-day calendar and the notification outbox."""
+"""Administration blueprint: users, deputies, the working-day calendar, the notification outbox and webhooks."""
 
 from __future__ import annotations
 
@@ -54,4 +54,4 @@ def index() -> Any:
     return redirect(url_for("admin.users"))
 
 
-from webapp.admin import accounts, calendar_views, deputyships, outbox  # noqa: E402,F401  (routes register on bp)
+from webapp.admin import accounts, calendar_views, deputyships, outbox, webhooks  # noqa: E402,F401  (routes register on bp)
