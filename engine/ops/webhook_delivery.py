@@ -111,32 +111,31 @@ def _attempt(item: _Claimed, now: datetime, allowed_hosts: Collection[str], send
         return None, f"连接失败 / no answer: {exc}"[:500]
 
 
-def _record(sessions: sessionmaker[Session], now: datetime, item: _Claimed, status: int | None, error: str | None,
+def _record(session: Session, now: datetime, item: _Claimed, status: int | None, error: str | None,
             report: DeliveryReport) -> None:
-    with sessions.begin() as session:
-        row = session.get(WebhookDelivery, item.id)
-        if row is None or row.status != PENDING or row.attempts != item.attempt:
-            return  # replayed or taken over by another sender after the lease ran out: its result counts
-        row.last_status, row.last_error = status, error
-        if status is not None and 200 <= status < 300:
-            row.status, row.delivered_at, row.next_attempt_at, row.last_error = DELIVERED, to_db(now), None, None
-            report.delivered += 1
-        elif status == 410:
-            row.status, row.next_attempt_at = GONE, None
-            sub = session.get(WebhookSubscription, item.subscription_id)
-            if sub is not None and sub.enabled:
-                sub.enabled = False
-                sub.disabled_reason = "接收方答复 410 Gone（不再接收），订阅已停用 / the receiver answered 410 Gone"
-                audit.record(session, "webhook_disabled", None, now, detail={"url": sub.url, "status": 410})
-            report.gone += 1
-        elif row.attempts >= MAX_ATTEMPTS:
-            row.status, row.next_attempt_at = FAILED, None
-            report.failed += 1
-        else:
-            row.next_attempt_at = to_db(now + backoff(row.attempts))
-            report.retrying += 1
-        if status is not None and row.status != DELIVERED and error is None:
-            row.last_error = f"接收方答复 HTTP {status} / the receiver answered HTTP {status}"
+    row = session.get(WebhookDelivery, item.id)
+    if row is None or row.status != PENDING or row.attempts != item.attempt:
+        return  # replayed or taken over by another sender after the lease ran out: its result counts
+    row.last_status, row.last_error = status, error
+    if status is not None and 200 <= status < 300:
+        row.status, row.delivered_at, row.next_attempt_at, row.last_error = DELIVERED, to_db(now), None, None
+        report.delivered += 1
+    elif status == 410:
+        row.status, row.next_attempt_at = GONE, None
+        sub = session.get(WebhookSubscription, item.subscription_id)
+        if sub is not None and sub.enabled:
+            sub.enabled = False
+            sub.disabled_reason = "接收方答复 410 Gone（不再接收），订阅已停用 / the receiver answered 410 Gone"
+            audit.record(session, "webhook_disabled", None, now, detail={"url": sub.url, "status": 410})
+        report.gone += 1
+    elif row.attempts >= MAX_ATTEMPTS:
+        row.status, row.next_attempt_at = FAILED, None
+        report.failed += 1
+    else:
+        row.next_attempt_at = to_db(now + backoff(row.attempts))
+        report.retrying += 1
+    if status is not None and row.status != DELIVERED and error is None:
+        row.last_error = f"接收方答复 HTTP {status} / the receiver answered HTTP {status}"
 
 
 def deliver_due(sessions: sessionmaker[Session], now: datetime, allowed_hosts: Collection[str] = (),
@@ -147,9 +146,12 @@ def deliver_due(sessions: sessionmaker[Session], now: datetime, allowed_hosts: C
         claimed = _claim(sessions, now, batch)
         if not claimed:
             break
-        for item in claimed:
-            status, error = _attempt(item, now, allowed_hosts, send)
-            _record(sessions, now, item, status, error, report)
+        answers = [(item, *_attempt(item, now, allowed_hosts, send)) for item in claimed]
+        with sessions.begin() as session:  # one commit per batch: a sender dying before it re-sends the batch
+            loaded = list(session.scalars(select(WebhookDelivery).where(  # noqa: F841 (held in the identity map)
+                WebhookDelivery.id.in_([item.id for item in claimed]))))
+            for item, status, error in answers:
+                _record(session, now, item, status, error, report)
     if report.attempted:
         log.info("webhooks: %d delivered, %d retrying, %d failed, %d gone", report.delivered, report.retrying,
                  report.failed, report.gone)

@@ -4,6 +4,7 @@ independent check accepts them, retried with backoff on the injected clock, and 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from engine.ops import webhook_delivery as delivery
 from engine.ops import webhooks
 from engine.ops.webhook_models import WebhookDelivery, WebhookSubscription
 from engine.org import directory as org
-from tests.conftest import NOW
+from tests.conftest import DATABASE, NOW
 from tests.engine.ops.webhook_receiver import Receiver, running, verify
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "bpmn" / "wait_timer.bpmn"
@@ -174,3 +175,24 @@ def test_a_flaky_receiver_gets_every_event_processed_exactly_once(sessions, cloc
     assert statuses(sessions) == {"delivered": expected}
     assert len(receiver.processed) == expected and receiver.bad_signatures == 0
     assert receiver.failures > expected // 5 and receiver.duplicates > 0
+
+
+@pytest.mark.postgres_only
+@pytest.mark.skipif(DATABASE != "postgresql", reason="row locking with SKIP LOCKED needs PostgreSQL")
+def test_two_senders_on_one_database_never_send_the_same_delivery(sessions, clock, receiver) -> None:
+    subscribe(sessions, receiver, (events.INSTANCE_STARTED,))
+    start_cases(sessions, clock, 200)
+    reports: list[delivery.DeliveryReport] = []
+    gate = threading.Barrier(2)
+
+    def sender() -> None:
+        gate.wait()
+        reports.append(delivery.deliver_due(sessions, clock.now(), LOCAL, batch=10))
+
+    threads = [threading.Thread(target=sender) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(report.delivered for report in reports) == 200 and all(r.delivered for r in reports)
+    assert (len(receiver.processed), receiver.duplicates, receiver.requests) == (200, 0, 200)
