@@ -27,6 +27,9 @@ class Config:
     GOVFLOW_MAX_TIMER_YEARS = 10          # longest timer duration deploy and run time accept
     GOVFLOW_MIN_TIMER_INTERVAL = 60       # seconds between two firings of a repeating timer, at least
     GOVFLOW_MAX_TIMER_CYCLES = 1000       # firings of a repeating timer, at most
+    # Hosts webhooks may reach although they resolve to loopback, link-local or private addresses
+    # (an internal peer the administrator trusts); everything else must be a public address.
+    GOVFLOW_WEBHOOK_ALLOWED_HOSTS: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> dict[str, object]:
@@ -42,6 +45,9 @@ class Config:
         for name in ("GOVFLOW_MAX_TIMER_YEARS", "GOVFLOW_MIN_TIMER_INTERVAL", "GOVFLOW_MAX_TIMER_CYCLES"):
             if os.environ.get(name):
                 found[name] = _positive(name, os.environ[name])
+        if os.environ.get("GOVFLOW_WEBHOOK_ALLOWED_HOSTS"):
+            found["GOVFLOW_WEBHOOK_ALLOWED_HOSTS"] = tuple(
+                name.strip() for name in os.environ["GOVFLOW_WEBHOOK_ALLOWED_HOSTS"].split(",") if name.strip())
         if os.environ.get("GOVFLOW_SECURE_COOKIES") == "1":  # behind HTTPS in production
             found["SESSION_COOKIE_SECURE"] = True
         return found

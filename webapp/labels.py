@@ -31,6 +31,12 @@ STATUSES: dict[str, dict[str, Any]] = {
     "application": {"submitted": _l("待受理"), "supplement": _l("待补正"), "not_accepted": _l("不予受理"),
                     "reviewing": _l("审查中"), "granted": _l("准予许可"), "denied": _l("不予许可"),
                     "delivered": _l("已送达")},
+    "webhook": {"pending": _l("待投递"), "delivered": _l("已投递"), "failed": _l("投递失败"),
+                "gone": _l("接收方已停用")},
+    "webhook_kind": {"instance.started": _l("案件发起"), "instance.ended": _l("案件结束"),
+                     "task.created": _l("新待办"), "task.completed": _l("环节办结"),
+                     "clock.warned": _l("时限预警（黄牌）"), "clock.overdue": _l("时限超期（红牌）"),
+                     "letter.answered": _l("来信已答复"), "licence.decided": _l("许可已决定")},
 }
 
 EVENTS: dict[str, Any] = {
@@ -52,6 +58,8 @@ EVENTS: dict[str, Any] = {
     "calendar_set": _l("调整工作日"), "letter_folder": _l("来信归入"), "letter_published": _l("答复已公开"),
     "letter_finished": _l("审理完成（不公开）"), "application_status": _l("办理状态改为"),
     "certificate_issued": _l("核发许可证"), "incident": _l("运行故障"), "user_signed_out": _l("在所有设备上退出登录"),
+    "webhook_created": _l("新建推送订阅"), "webhook_enabled": _l("启用推送订阅"), "webhook_disabled": _l("停用推送订阅"),
+    "webhook_deleted": _l("删除推送订阅"), "webhook_replayed": _l("重新推送"),
 }
 
 YES, NO = _l("是"), _l("否")

@@ -17,7 +17,7 @@ from engine.core.clock import Clock, SystemClock
 from engine.core.db import make_sessionmaker
 from engine.core.errors import InvalidInput
 from engine.gov import portal, supervision
-from engine.ops import directory_sync, scheduler
+from engine.ops import directory_sync, scheduler, webhook_delivery
 from engine.org import ldap_source, notify
 from webapp.extensions import db
 
@@ -38,12 +38,15 @@ def make_tick(app: Flask, clock: Clock | None = None) -> Callable[[], scheduler.
     with app.app_context():
         sessions = make_sessionmaker(db.engine)
     sender = mail_sender()
+    allowed_hosts = tuple(app.config.get("GOVFLOW_WEBHOOK_ALLOWED_HOSTS") or ())
 
     def tick() -> scheduler.TickReport:
         report = scheduler.tick(sessions, clock.now(), send_mail=sender)
         started, failed = portal.retry_pending(sessions, clock.now())
         with sessions.begin() as session:  # 督办单 past their deadline turn overdue and tell both sides
             supervision.mark_overdue(session, clock.now())
+        # Last, so the events this tick caused (warnings, timers' next steps) go out in the same tick.
+        report.webhooks_delivered = webhook_delivery.deliver_due(sessions, clock.now(), allowed_hosts).delivered
         if started or failed:
             log.info("portal submissions: %d started, %d still failing", started, failed)
         if report.fired or report.failed:

@@ -15,6 +15,7 @@ from engine.clocks import schedule as sched
 from engine.clocks.models import Clock, ClockPolicy
 from engine.core import audit
 from engine.core.clock import CHINA_TZ, as_utc, to_db
+from engine.core.events import CLOCK_OVERDUE, CLOCK_WARNED, Event, emit_all, moment
 from engine.org import notify
 from engine.org.directory import department_heads, find_user, names_of
 from engine.org.models import User
@@ -66,12 +67,23 @@ def apply_level(session: Session, actor: str | None, now: datetime, clock: Clock
                  element_id=clock.element_id,
                  detail={"clock_id": clock.id, "policy": clock.policy_code, "from": old, "to": level,
                          "notified": [user.username for user in recipients]})
+    if sched.RANK[level] > sched.RANK[old]:
+        emit_all(session, now, [level_event(clock, level)])
     if recipients:
         subject, body = _message(session, clock, policy, level, _names(session, [clock]))
         for user in recipients:
             notify.notify_user(session, now, user, subject, body, kind=f"clock_{level}",
                                instance_id=clock.instance_id, clock_id=clock.id)
     return True
+
+
+def level_event(clock: ClockFacts, level: str) -> Event:
+    """黄牌 is clock.warned, 红牌 clock.overdue."""
+    return Event(CLOCK_OVERDUE if level == sched.RED else CLOCK_WARNED, {
+        "clock_id": clock.id, "instance_id": clock.instance_id, "task_id": clock.task_id,
+        "element_id": clock.element_id, "level": level, "legal_basis": clock.legal_basis,
+        "due_at": moment(clock.due_at), "responsible": clock.responsible,
+        "department": clock.department_code})
 
 
 def _recipients(session: Session, clock: Clock) -> list[User]:
@@ -187,6 +199,7 @@ def apply_levels(session: Session, now: datetime,
         clock.warning_level = level
         changes.append((clock, policy, level, old, sched.RANK[level] > sched.RANK[old]))
     escalating = [clock for clock, _, _, _, up in changes if up]
+    emit_all(session, now, [level_event(clock, level) for clock, _, level, _, up in changes if up])
     _follow_tasks(session, escalating)
     people = _people(session, {clock.responsible for clock in escalating if clock.responsible})
     titles = _titles(session, {clock.instance_id for clock in escalating if clock.instance_id})

@@ -23,7 +23,7 @@ from engine.bpmn.serializer import serializer
 from engine.bpmn.timers import using_clock
 from engine.calendar import workdays
 from engine.clocks import links
-from engine.core import audit
+from engine.core import audit, events
 from engine.core.clock import FixedClock, as_utc, to_db
 from engine.core.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from engine.flow import (
@@ -186,8 +186,16 @@ def start(session: Session, actor: str | None, now: datetime, process_id: str,
     session.flush()
     audit.record(session, "start", actor, now, instance_id=inst.id,
                  detail={"process_id": process_id, "version": pv.version}, changes=audit.diff({}, data))
+    events.emit(session, now, events.INSTANCE_STARTED, instance_id=inst.id, process_id=process_id,
+                version=pv.version, title=inst.title, started_by=actor)
     _save(session, Loaded(inst, wf, engine), now, actor=actor)
     return inst
+
+
+def ended(session: Session, now: datetime, inst: Instance, status: str, reason: str | None = None) -> None:
+    """The case is over (completed, cancelled or rejected): other systems waiting for the result hear it."""
+    events.emit(session, now, events.INSTANCE_ENDED, instance_id=inst.id, process_id=inst.process_id,
+                title=inst.title, status=status, reason=reason)
 
 
 def get(session: Session, instance_id: int) -> Instance:
@@ -231,7 +239,8 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
         actor = next(iter(done.values()))
     _ran, current = services.run_pending(session, inst, wf, now, actor)
     values: dict[str, Any] = {"status": inst.status, "ended_at": inst.ended_at}
-    if inst.status == RUNNING and runtime.is_completed(wf):
+    completing = inst.status == RUNNING and runtime.is_completed(wf)
+    if completing:
         values.update(status=COMPLETED, ended_at=to_db(now))
         audit.record(session, "end", None, now, instance_id=inst.id,
                      detail={"success": runtime.succeeded(wf)})
@@ -246,6 +255,8 @@ def _save(session: Session, loaded: Loaded, now: datetime, done: dict[str, str] 
     _write_instance(session, inst, values)  # the optimistic lock is checked before anything else is written
     state_store.finish(session, inst, previous_deltas, wf, write)
     projections.sync_tasks(session, inst, wf, now, evaluator(loaded.script_engine), done, current)
+    if completing:  # told after its last steps are
+        ended(session, now, inst, COMPLETED)
     _flush_instance(session, inst)
     task_deadlines.refresh_marked(session)
     session.info.setdefault(_WRITTEN, set()).add((inst.uid, inst.lock_version))
@@ -333,6 +344,7 @@ def cancel(session: Session, actor: str | None, now: datetime, instance_id: int,
         runtime.cancel(loaded.wf)
         inst.status, inst.ended_at = CANCELLED, to_db(now)
         audit.record(session, "cancel", actor, now, instance_id=inst.id, opinion=reason or None)
+        ended(session, now, inst, CANCELLED, reason=reason or None)
         save(session, loaded, now)
     return inst
 

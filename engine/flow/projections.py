@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from engine.bpmn import runtime
+from engine.core import events
 from engine.core.clock import to_db
 from engine.flow import assignment, step_clocks, task_deadlines  # noqa: F401  (its flush hook keeps task deadlines)
 from engine.flow.models import HumanTask, Instance, TaskCandidate
@@ -53,9 +54,27 @@ def sync_tasks(session: Session, instance: Instance, wf: runtime.Workflow, now: 
             _forget_row(session, task_id)
     opened = [_build(instance, task, now, evaluate) for task_id, task in current.items() if task_id not in existing]
     _insert(session, opened)
+    _tell(session, instance, now, closed, opened)
     # Statutory clocks follow the rows (no query unless the process declares clocks or has ended).
     step_clocks.sync(session, instance, wf, now, [(row, current[row.id]) for row in opened], closed)
     return opened
+
+
+def _tell(session: Session, instance: Instance, now: datetime, closed: list[OpenRow],
+          opened: list[HumanTask]) -> None:
+    """Steps done and steps opened, as events for other systems (engine.core.events)."""
+    if not (closed or opened):
+        return
+    case = {"instance_id": instance.id, "process_id": instance.process_id}
+    happened = [events.Event(events.TASK_COMPLETED, {**case, "task_id": row.id, "element_id": row.element_id,
+                                                     "completed_by": row.completed_by})
+                for row in closed if row.status == COMPLETED]
+    happened += [events.Event(events.TASK_CREATED, {
+        **case, "task_id": row.id, "element_id": row.element_id, "name": row.name, "assignee": row.assignee,
+        "candidate_users": [c.value for c in row.candidates if c.kind == "user"],
+        "candidate_groups": [c.value for c in row.candidates if c.kind == "group"],
+        "due_at": events.moment(row.due_at)}) for row in opened]
+    events.emit_all(session, now, happened)
 
 
 def _close(session: Session, rows: list[OpenRow], done: dict[str, str], stamp: Any) -> None:

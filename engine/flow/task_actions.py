@@ -142,6 +142,7 @@ def reject(session: Session, actor: str, now: datetime, task_id: str, reason: st
         inst.status, inst.ended_at = REJECTED, to_db(now)
         audit.record(session, "reject", actor, now, instance_id=inst.id, task_id=row.id,
                      element_id=row.element_id, opinion=text, detail={"name": row.name})
+        instances.ended(session, now, inst, REJECTED, reason=text)
         instances.save(session, loaded, now)
     return inst
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.core import audit
+from engine.core import audit, events
 from engine.core.clock import CHINA_TZ
 from engine.core.errors import ExecutionError, InvalidInput
 from engine.flow import instances
@@ -135,6 +135,13 @@ def _application(call: ServiceCall) -> Application:
     return app
 
 
+def _decided(call: ServiceCall, app: Application) -> None:
+    """准予 or 不予许可: the applicant's own system hears the decision (结果反馈)."""
+    events.emit(call.session, call.now, events.LICENCE_DECIDED, instance_id=call.instance.id, number=app.number,
+                matter=app.matter, decision=app.decision, reason=app.decision_reason,
+                certificate_no=app.certificate_no)
+
+
 @register("licence_status")
 def _status(call: ServiceCall) -> dict[str, Any]:
     """Sets the application's status (property `status`) as the applicant will see it."""
@@ -152,6 +159,8 @@ def _status(call: ServiceCall) -> dict[str, Any]:
         app.finished_at = call.now
     audit.record(call.session, "application_status", call.actor, call.now, instance_id=call.instance.id,
                  detail={"number": app.number, "status": status})
+    if status == "denied":
+        _decided(call, app)
     return {"application_status": status}
 
 
@@ -169,4 +178,5 @@ def _certificate(call: ServiceCall) -> dict[str, Any]:
     app.decision_reason = str(call.data.get("legal_reason") or "")
     audit.record(call.session, "certificate_issued", call.actor, call.now, instance_id=call.instance.id,
                  detail={"number": app.number, "certificate_no": app.certificate_no})
+    _decided(call, app)
     return {"certificate_no": app.certificate_no}

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from engine.core import audit
+from engine.core import audit, events
 from engine.core.errors import ExecutionError, InvalidInput
 from engine.flow import instances, tasks
 from engine.flow.models import CarbonCopy, HumanTask, Instance
@@ -268,6 +268,8 @@ def _publish(call: ServiceCall) -> dict[str, Any]:
                  call.now, instance_id=call.instance.id,
                  detail={"code": letter.code, "copied": copied,
                          "kept_private": bool(call.data.get("publish")) and not letter.wants_public})
+    events.emit(call.session, call.now, events.LETTER_ANSWERED, instance_id=call.instance.id, code=letter.code,
+                published=letter.published, reply_unit=letter.reply_unit)
     return {"published": letter.published, "copied_to": copied}
 
 

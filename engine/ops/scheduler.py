@@ -39,6 +39,7 @@ class TickReport:
     timers: list[int] = field(default_factory=list)
     failed: list[tuple[str, int, str]] = field(default_factory=list)
     emails_sent: int = 0
+    webhooks_delivered: int = 0
 
     @property
     def fired(self) -> int:

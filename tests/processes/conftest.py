@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -92,4 +92,18 @@ def gov(request: pytest.FixtureRequest, session: Session, now: datetime) -> Iter
 def last_day(clock: Clock) -> date:
     """The last day of a clock's limit in China (it expires at the end of that day)."""
     return (clock.due_at - timedelta(microseconds=1)).astimezone(CHINA_TZ).date()
+
+
+def listening(session: Session, *kinds: str) -> Callable[[], list[dict[str, Any]]]:
+    """Subscribe a receiver to `kinds`; the returned function reads what the outbox holds for it."""
+    import json
+
+    from engine.ops import webhooks
+    from engine.ops.webhook_models import WebhookDelivery, WebhookEvent
+
+    sub = webhooks.create(session, "admin", datetime(2026, 11, 1, tzinfo=CHINA_TZ), "http://127.0.0.1:9/h", kinds,
+                          ("127.0.0.1",))
+    return lambda: [json.loads(body) for body in session.scalars(
+        select(WebhookEvent.body).join(WebhookDelivery).where(WebhookDelivery.subscription_id == sub.id)
+        .order_by(WebhookEvent.id))]
 

@@ -12,7 +12,7 @@ from engine.clocks.models import Clock
 from engine.core.errors import ExecutionError, Forbidden, InvalidInput
 from engine.gov import extensions, licensing
 from engine.gov.models import Application
-from tests.processes.conftest import Gov, last_day
+from tests.processes.conftest import Gov, last_day, listening
 
 APPLICANT = {"matter_code": "catering", "applicant": "某某餐饮管理有限公司", "id_number": "91110000MA01ABCD3X",
              "phone": "13900139000"}
@@ -51,6 +51,7 @@ def test_not_accepted_with_reason(gov: Gov, app: Application) -> None:
 
 def test_supplement_pauses_the_clock_then_departments_review_and_it_is_granted(gov: Gov, app: Application) -> None:
     iid = app.instance_id or 0
+    told = listening(gov.session, "licence.decided")
     due_before = case_clock(gov, iid).due_at
     gov.now += timedelta(days=1)  # Tuesday: the notice goes out within the five days
     gov.complete(iid, "accept", "window_clerk", {"acceptance": "supplement", "missing": "缺经营场所平面图；营业执照复印件不清晰"})
@@ -83,6 +84,9 @@ def test_supplement_pauses_the_clock_then_departments_review_and_it_is_granted(g
     gov.complete(iid, "decide", "scjg_leader", {"decision": "grant", "legal_reason": "符合《食品经营许可和备案管理办法》规定条件"})
     assert not case_clock(gov, iid).active and case_clock(gov, iid).status.startswith("finished")
     assert app.status == "granted" and app.certificate_no == "某联审食〔2026〕1号"
+    [decided] = told()
+    assert decided["data"] == {"instance_id": iid, "number": app.number, "matter": "catering", "decision": "grant",
+                               "reason": "符合《食品经营许可和备案管理办法》规定条件", "certificate_no": "某联审食〔2026〕1号"}
     gov.complete(iid, "deliver_grant", "window_clerk", {"delivery_method": "window"})
     assert gov.status(iid) == "completed" and app.status == "delivered"
     licensing.rate(gov.session, gov.now, app, 5, "一次办好")
@@ -91,6 +95,7 @@ def test_supplement_pauses_the_clock_then_departments_review_and_it_is_granted(g
 
 def test_denied_after_a_site_inspection_pause_and_an_extension(gov: Gov) -> None:
     gov.deploy("licence_joint.bpmn")
+    told = listening(gov.session, "licence.decided")
     app = licensing.submit(gov.session, gov.now, actor="zwfw_clerk",
                            **{**APPLICANT, "matter_code": "construction_project", "applicant": "某某置业有限公司"})
     iid = app.instance_id or 0
@@ -120,6 +125,7 @@ def test_denied_after_a_site_inspection_pause_and_an_extension(gov: Gov) -> None
     assert gov.task(iid, "decide").status == "open"
     gov.complete(iid, "decide", "fgw_leader", {"decision": "deny", "legal_reason": "环境影响评价文件未获批准"})
     assert app.status == "denied" and app.decision == "deny" and app.certificate_no is None
+    assert [(b["data"]["decision"], b["data"]["reason"]) for b in told()] == [("deny", "环境影响评价文件未获批准")]
     gov.complete(iid, "deliver_denial", "window_clerk", {"delivery_method": "post"})
     assert gov.status(iid) == "completed" and app.status == "delivered"
 

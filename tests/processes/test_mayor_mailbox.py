@@ -11,7 +11,7 @@ from engine.core.errors import Forbidden, InvalidInput
 from engine.flow.models import CarbonCopy
 from engine.gov import mailbox
 from engine.gov.models import Letter
-from tests.processes.conftest import Gov
+from tests.processes.conftest import Gov, listening
 
 LETTER = {"phone": "13800138000", "category": "complain", "title": "小区夜间施工噪音扰民",
           "content": "某某小区旁工地每晚十一点后仍在施工，噪音很大，请有关部门查处。", "wants_public": True}
@@ -146,6 +146,7 @@ def test_private_reply_is_not_listed_and_folders_count(gov: Gov, letter: mailbox
 
 def test_a_reply_is_published_only_with_the_writers_consent(gov: Gov) -> None:
     gov.deploy("mayor_mailbox.bpmn")
+    told = listening(gov.session, "letter.answered", "instance.ended")
     for consent in (False, True):
         sent = mailbox.submit_letter(gov.session, gov.now, **{**LETTER, "wants_public": consent})
         iid = sent.letter.instance_id or 0
@@ -156,3 +157,6 @@ def test_a_reply_is_published_only_with_the_writers_consent(gov: Gov) -> None:
         assert sent.letter.folder == "done" and sent.letter.published is consent
         assert sent.letter.reply_unit == "市住房和城乡建设局"  # the unit by its name, as the citizen reads it
     assert [row.wants_public for row in mailbox.published(gov.session)] == [True]
+    answered = [(b["type"], b["data"].get("published"), b["data"].get("reply_unit")) for b in told()]
+    assert answered == [("letter.answered", False, "市住房和城乡建设局"), ("instance.ended", None, None),
+                        ("letter.answered", True, "市住房和城乡建设局"), ("instance.ended", None, None)]

@@ -15,9 +15,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from engine.clocks.models import Clock
+from engine.core import events
 from engine.core.clock import FixedClock
 from engine.flow.models import HumanTask, Instance
 from engine.gov import licensing
+from engine.ops import webhooks
+from engine.ops.webhook_models import WebhookDelivery
 from engine.org import directory as org
 from tests.conftest import NOW
 from tests.reliability.conftest import report
@@ -49,6 +52,8 @@ def app(databases: Any) -> Iterator[Flask]:
             if groups is not None:
                 org.create_user(s, f"r_{role}", groups=groups)
         org.create_user(s, "victim", groups=["clerk"])
+        hook = webhooks.create(s, "admin", NOW, "http://127.0.0.1:9/hook", events.KINDS, ("127.0.0.1",))
+        webhooks.store(s, NOW, [events.Event(events.INSTANCE_STARTED, {"instance_id": 1})])
         s.commit()
         app.config["PATH_VALUES"] = {
             "instance_id": s.scalar(select(Instance.id).order_by(Instance.id)),
@@ -56,7 +61,8 @@ def app(databases: Any) -> Iterator[Flask]:
             "clock_id": s.scalar(select(Clock.id).order_by(Clock.id)) or 1, "username": "victim",
             "process_id": "leave_request", "code": next(iter(licensing.MATTERS)) if hasattr(licensing, "MATTERS") else "x",
             "filename": "style.css", "deputyship_id": 1, "attachment_id": 1, "copy_id": 1, "order_id": 1,
-            "request_id": 1, "notification_id": 1, "mapping_id": 1,
+            "request_id": 1, "notification_id": 1, "mapping_id": 1, "subscription_id": hook.id,
+            "delivery_id": s.scalar(select(WebhookDelivery.id).order_by(WebhookDelivery.id)),
         }
     yield app
 

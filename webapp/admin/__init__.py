@@ -1,5 +1,5 @@
-"""Administration blueprint: users, deputies, the working-day calendar, the notification outbox and the
-organisation from the directory (role mappings, leavers' work)."""
+"""Administration blueprint: users, deputies, the working-day calendar, the notification outbox,
+webhooks and the organisation from the directory (role mappings, leavers' work)."""
 
 from __future__ import annotations
 
@@ -55,4 +55,4 @@ def index() -> Any:
     return redirect(url_for("admin.users"))
 
 
-from webapp.admin import accounts, calendar_views, deputyships, directory_views, outbox  # noqa: E402,F401  (routes register on bp)
+from webapp.admin import accounts, calendar_views, deputyships, directory_views, outbox, webhooks  # noqa: E402,F401  (routes register on bp)

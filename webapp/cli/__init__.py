@@ -20,11 +20,13 @@ from webapp.cli import (
     serve,
     tasks,
     users,
+    webhooks,
 )
 
 COMMANDS = (definitions.definitions_cli, instances.instances_cli, tasks.tasks_cli, users.users_cli,
             conformance.conformance_cmd, demo.demo_cmd, calendar.calendar_cli, scheduler.scheduler_cmd,
-            clocks.clocks_cli, notifications.notifications_cli, org.org_cli, portal.portal_cli, serve.serve_cmd)
+            clocks.clocks_cli, notifications.notifications_cli, org.org_cli, portal.portal_cli, serve.serve_cmd,
+            webhooks.webhooks_cli)
 
 
 def init_app(app: Flask) -> None:
