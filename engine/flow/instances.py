@@ -219,10 +219,8 @@ def load(session: Session, inst: Instance, now: datetime) -> Loaded:
 
 
 def give_back(session: Session, loaded: Loaded) -> None:
-    """Return a workflow that was only read (never changed) to the cache at once, so the next request
-    for the same version (the task page, then its completion) does not deserialize it again: a
-    committed version's state never changes. A version this transaction wrote is left to remember():
-    it reaches the cache only if the transaction commits."""
+    """A workflow only read goes back to the cache at once (a committed version never changes), so the
+    task page and its completion deserialize it once; a version this transaction wrote waits for commit."""
     key = (loaded.instance.uid, loaded.instance.lock_version)
     if key in session.info.get(_WRITTEN, ()):
         remember(session, loaded.instance, loaded.wf)
