@@ -75,8 +75,9 @@ class Instance(Base):
     __tablename__ = "instance"
     __table_args__ = (
         # 待办 checks every visible task's case is running: an index-only probe of the running cases
+        # (and the mailbox's 待办理 its process: included on PostgreSQL)
         Index("ix_instance_running", "id", postgresql_where=text("status = 'running'"),
-              sqlite_where=text("status = 'running'")),
+              sqlite_where=text("status = 'running'"), postgresql_include=["process_id"]),
         # 我发起 reads a starter's newest cases in order
         Index("ix_instance_started_by_at", "started_by", "started_at"),
     )
