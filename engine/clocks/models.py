@@ -45,6 +45,8 @@ class Clock(Base):
         Index("ix_clock_status_due", "status", "due_at", "id"),
         Index("ix_clock_finished_at", "finished_at"),
         Index("ix_clock_process_active_due", "process_id", "active", "due_at", "id"),
+        # 实时监察 of one process counts its running clocks per status from this index alone
+        Index("ix_clock_process_status", "process_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -6,7 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from engine.core.models import Base, UtcDateTime
@@ -62,6 +73,14 @@ class Instance(Base):
     """A running or ended case: serialized workflow state without its spec, plus a lock counter."""
 
     __tablename__ = "instance"
+    __table_args__ = (
+        # 待办 checks every visible task's case is running: an index-only probe of the running cases
+        # (and the mailbox's 待办理 its process: included on PostgreSQL)
+        Index("ix_instance_running", "id", postgresql_where=text("status = 'running'"),
+              sqlite_where=text("status = 'running'"), postgresql_include=["process_id"]),
+        # 我发起 reads a starter's newest cases in order
+        Index("ix_instance_started_by_at", "started_by", "started_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uid: Mapped[str] = mapped_column(String(32), unique=True)
@@ -70,7 +89,7 @@ class Instance(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     title: Mapped[str] = mapped_column(String(500), default="")
     state: Mapped[str] = mapped_column(Text)
-    started_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    started_by: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_timer_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
@@ -100,6 +119,12 @@ class HumanTask(Base):
     __table_args__ = (
         Index("ix_human_task_open_assignee", "status", "assignee"),
         Index("ix_human_task_instance_status", "instance_id", "status"),
+        # 待办 reads each visible task's sort keys and assignee from this index alone (PostgreSQL)
+        Index("ix_human_task_open_id", "id", postgresql_where=text("status = 'open'"),
+              sqlite_where=text("status = 'open'"),
+              postgresql_include=["assignee", "instance_id", "deadline_at", "created_at", "priority", "warning_level"]),
+        # 已办 reads a person's newest completions in order
+        Index("ix_human_task_done", "completed_by", "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -117,7 +142,7 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    completed_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    completed_by: Mapped[str | None] = mapped_column(String(64))
     properties: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # What the inbox row shows, kept from the clocks by engine.flow.task_deadlines (never set by hand).
     deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

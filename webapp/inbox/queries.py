@@ -95,7 +95,8 @@ _STARTER_UNITS = (select(User.username, Department.code, Department.name)
                   .where(User.username.in_(bindparam("s_users", expanding=True))))
 
 
-def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, created: Any) -> Select:
+def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, created: Any,
+              created_always: bool = False) -> Select:
     """The filters and order of `f` with bind parameters for its values (see _filter_params), so the
     statement depends only on the filter's shape and can be built once per shape."""
     if f.process:
@@ -112,9 +113,10 @@ def _filtered(query: Select, f: InboxFilter, due: Any, level: Any, title: Any, c
             conditions.append(Instance.id == bindparam("f_number"))
         query = query.where(or_(*conditions))
     order = {"due": due, "created": created, "priority": HumanTask.priority, "title": title}.get(f.sort, due)
-    primary = order.desc() if f.descending else order.asc()
-    nulls_last = case((order.is_(None), 1), else_=0)
-    return query.order_by(nulls_last, primary, created.desc())
+    if order is created and created_always:  # 已办 by completion (always set with completed_by): the index's order
+        return query.order_by(order.desc() if f.descending else order.asc())
+    # NULLS LAST written as such rather than as a CASE before the key, which no index can give
+    return query.order_by((order.desc() if f.descending else order.asc()).nulls_last(), created.desc().nulls_last())
 
 
 def _filter_params(f: InboxFilter) -> dict[str, Any]:
@@ -141,43 +143,49 @@ def _shape(f: InboxFilter) -> tuple[Any, ...]:
 
 @dataclass
 class _Statements:
-    rows: Select    # the page with a window count of all rows
-    total: Select   # the count alone, for a page past the last one
+    rows: Select    # the page, with a window count of all rows unless `windowed` is false
+    total: Select   # the count alone: for a page past the last one, or always when not windowed
+    windowed: bool = True
 
 
 _BUILT: dict[tuple[Any, ...], _Statements] = {}
 _BUILT_MAX = 512  # shapes are few (filters x sorts); the bound only guards against surprises
 
 
-def _statements(query: Select) -> _Statements:
-    return _Statements(query.add_columns(func.count().over().label("total_rows"))
-                       .offset(bindparam("p_offset")).limit(bindparam("p_limit")),
-                       query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True))
+def _statements(query: Select, windowed: bool = True) -> _Statements:
+    """A window count when the rows must all be read to sort them anyway (待办: the visible tasks come
+    from several sources); a count of its own where an index gives the page in order (已办, 我发起), so
+    the page reads its rows only and the count reads an index."""
+    rows = query.add_columns(func.count().over().label("total_rows")) if windowed else query
+    return _Statements(rows.offset(bindparam("p_offset")).limit(bindparam("p_limit")),
+                       query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True), windowed)
 
 
-def _built(key: tuple[Any, ...], build: Any) -> _Statements:
+def _built(key: tuple[Any, ...], build: Any, windowed: bool = True) -> _Statements:
     """The statements of one list and filter shape, built on first use and kept (building a select and
     its cache key costs several times more than running a built one with new parameters)."""
     found = _BUILT.get(key)
     if found is None:
-        found = _statements(build())
+        made = build()
+        found = made if isinstance(made, _Statements) else _statements(made, windowed)
         if len(_BUILT) >= _BUILT_MAX:
             _BUILT.clear()
         _BUILT[key] = found
     return found
 
 
-def _page(session: Session, query: Select | _Statements, f: InboxFilter, params: dict[str, Any] | None = None) -> Page:
-    # One statement gives the page and the total (a window count): the query is planned once, not twice.
-    built = query if isinstance(query, _Statements) else _statements(query)
+def _page(session: Session, query: Select | _Statements, f: InboxFilter, params: dict[str, Any] | None = None,
+          windowed: bool = True) -> Page:
+    # Windowed: one statement gives the page and the total, so the query is planned once, not twice.
+    built = query if isinstance(query, _Statements) else _statements(query, windowed)
     values = {**(params or {}), "p_offset": f.offset(), "p_limit": f.limit()}
     rows = [dict(r._mapping) for r in session.execute(built.rows, values)]
-    if rows:
+    if rows and built.windowed:
         total = int(rows[0]["total_rows"])
-    else:  # past the last page (or nothing at all): count alone, without the per-row columns
+    else:  # past the last page, nothing at all, or not windowed: count alone, without the per-row columns
         total = session.scalar(built.total, values) or 0
     for row in rows:
-        del row["total_rows"]
+        row.pop("total_rows", None)
     if rows and "process_name" not in rows[0]:  # task lists name processes from the short list, not a join
         names = dict(processes(session))
         for row in rows:
@@ -208,19 +216,34 @@ def todo(session: Session, username: str, f: InboxFilter | None = None, now: dat
     principals = deputies.principals(session, username, now) if now is not None else []
     admin = is_admin(session, username)
 
-    def build() -> Select:
+    def build() -> _Statements:
         due, level = _task_columns()
         query = _base_tasks(due, level, bool(f.department)).where(HumanTask.status == "open",
                                                                   Instance.status == instances.RUNNING)
         if not admin:
             query = query.where(_workable(len(principals)))
-        return _filtered(query, f, due, level, Instance.title, HumanTask.created_at)
+        return _ranked(_filtered(query, f, due, level, Instance.title, HumanTask.created_at), f)
 
     params = _filter_params(f) | ({} if admin else _workable_params(session, username, principals))
     page = _page(session, _built(("todo", admin, len(principals), _shape(f)), build), f, params)
     if principals and page.rows:
         _mark_deputised(session, username, principals, page.rows)
     return page
+
+
+def _ranked(query: Select, f: InboxFilter) -> _Statements:
+    """待办 in two steps within one statement: the page's task ids and the total are chosen over the
+    columns ix_human_task_open_id and ix_instance_running hold (so each visible task costs two
+    index-only probes, not two table reads), then the shown rows alone are joined to their columns."""
+    page = (query.with_only_columns(HumanTask.id.label("r_id"), func.count().over().label("total_rows"),
+                                    maintain_column_froms=True)
+            .offset(bindparam("p_offset")).limit(bindparam("p_limit")).subquery("ranked"))
+    due, level = _task_columns()
+    shown = (_base_tasks(due, level, bool(f.department)).join(page, page.c.r_id == HumanTask.id)
+             .add_columns(page.c.total_rows))
+    order = InboxFilter(sort=f.sort, descending=f.descending)
+    return _Statements(_filtered(shown, order, due, level, Instance.title, HumanTask.created_at),
+                       query.order_by(None).with_only_columns(func.count(), maintain_column_froms=True))
 
 
 def _mark_deputised(session: Session, username: str, principals: list[str], rows: list[dict[str, Any]]) -> None:
@@ -236,15 +259,22 @@ def _mark_deputised(session: Session, username: str, principals: list[str], rows
                 row.setdefault("on_behalf_of", principal)
 
 
-def todo_count(session: Session, username: str, now: datetime | None = None) -> int:
-    """The 待办 number without computing due dates or sorting: only the visibility test counts."""
-    query = select(func.count()).select_from(HumanTask).join(Instance, Instance.id == HumanTask.instance_id).where(
-        HumanTask.status == "open", Instance.status == instances.RUNNING)
-    if is_admin(session, username):
-        return session.scalar(query) or 0
-    principals = deputies.principals(session, username, now) if now is not None else []
-    return session.scalar(query.where(_workable(len(principals))),
-                          _workable_params(session, username, principals)) or 0
+def todo_count(session: Session, username: str, now: datetime | None = None, cap: int | None = None) -> int:
+    """The 待办 number without computing due dates or sorting: only the visibility test counts. With `cap`,
+    counting stops after cap + 1 tasks (the other tabs show "99+": each visible task costs index probes)."""
+    query = select(HumanTask.id if cap is not None else func.count()).select_from(HumanTask).join(
+        Instance, Instance.id == HumanTask.instance_id).where(HumanTask.status == "open",
+                                                             Instance.status == instances.RUNNING)
+    params: dict[str, Any] = {}
+    if not is_admin(session, username):
+        principals = deputies.principals(session, username, now) if now is not None else []
+        query, params = query.where(_workable(len(principals))), _workable_params(session, username, principals)
+    if cap is not None:
+        query = select(func.count()).select_from(query.limit(cap + 1).subquery())
+    return session.scalar(query, params) or 0
+
+
+TAB_TODO_CAP = 99  # beyond this the other tabs say "99+" instead of counting every visible task
 
 
 def done(session: Session, username: str, f: InboxFilter | None = None) -> Page:
@@ -255,9 +285,12 @@ def done(session: Session, username: str, f: InboxFilter | None = None) -> Page:
         due, level = _task_columns()
         query = _base_tasks(due, level, bool(f.department)).where(HumanTask.completed_by == bindparam("d_user"),
                                                                   HumanTask.status == "completed")
-        return _filtered(query, f, due, level, Instance.title, HumanTask.completed_at)
+        return _filtered(query, f, due, level, Instance.title, HumanTask.completed_at, created_always=True)
 
-    return _page(session, _built(("done", _shape(f)), build), f, _filter_params(f) | {"d_user": username})
+    built = _built(("done", _shape(f)), build, windowed=False)
+    if not (f.process or f.text or f.department):  # every task has its case: count the tasks alone
+        built = _Statements(built.rows, _DONE_COUNT, windowed=False)
+    return _page(session, built, f, _filter_params(f) | {"d_user": username})
 
 
 def started(session: Session, username: str, f: InboxFilter | None = None) -> Page:
@@ -275,7 +308,7 @@ def started(session: Session, username: str, f: InboxFilter | None = None) -> Pa
              .join(ProcessVersion, ProcessVersion.id == Instance.process_version_id)
              .where(Instance.started_by == username))
     f2 = InboxFilter(**{**f.__dict__, "department": None})
-    return _page(session, _filtered_instances(query, f2, case_due, case_level), f)
+    return _page(session, _filtered_instances(query, f2, case_due, case_level), f, windowed=False)
 
 
 def _filtered_instances(query: Select, f: InboxFilter, due: Any, level: Any) -> Select:
@@ -310,9 +343,12 @@ def copies(session: Session, username: str, f: InboxFilter | None = None) -> Pag
 
 def counts(session: Session, username: str, todo_total: int | None = None,
            now: datetime | None = None) -> dict[str, int]:
-    """The numbers shown on every tab (the 待办 list passes the total it has already counted)."""
+    """The numbers shown on every tab. The 待办 list passes the total it has already counted; other tabs
+    count 待办 up to TAB_TODO_CAP and set `todo_over` past it."""
     row = session.execute(_TAB_COUNTS, {"c_user": username}).one()  # one round trip for three numbers
-    return {"todo": todo_count(session, username, now) if todo_total is None else todo_total,
+    todo = todo_count(session, username, now, TAB_TODO_CAP) if todo_total is None else todo_total
+    over = todo_total is None and todo > TAB_TODO_CAP
+    return {"todo": min(todo, TAB_TODO_CAP) if over else todo, "todo_over": int(over),
             "done": int(row[0] or 0), "copies_unread": int(row[1] or 0), "started": int(row[2] or 0)}
 
 
@@ -350,6 +386,8 @@ _LATEST_VERSIONS = (select(ProcessVersion.process_id, ProcessVersion.version, Pr
                     .order_by(ProcessVersion.process_id))
 
 
+_DONE_COUNT = select(func.count()).select_from(HumanTask).where(  # 已办's total: an index range of one person
+    HumanTask.completed_by == bindparam("d_user"), HumanTask.status == "completed")
 _TAB_COUNTS = select(  # built once, like every statement a list page runs on each request
     select(func.count()).select_from(HumanTask).where(HumanTask.completed_by == bindparam("c_user"),
                                                       HumanTask.status == "completed").scalar_subquery(),

@@ -59,7 +59,7 @@ def index() -> Any:
     return render_template("inbox/list.html", tab=tab, page=page, f=f, counts=counts,
                            processes=queries.processes(session), args=request.args,
                            show_mailbox=mailbox_queries.handles_letters(session, user),
-                           extension_requests=len(extensions.pending_for(session, user)))
+                           extension_requests=extensions.pending_count(session, user))
 
 
 def _visible_task(task_id: str) -> HumanTask:

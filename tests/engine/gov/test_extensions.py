@@ -67,3 +67,25 @@ def test_a_refusal_needs_a_reason_and_leaves_the_clock_alone(world: Session, now
     third = extensions.request_extension(world, "clerk", now, clock.id, 1, "再延一天")
     with pytest.raises(Conflict, match="only once"):
         extensions.decide(world, "boss", now, third.id, True)
+
+
+def test_the_requests_waiting_for_someone_are_those_approvers_names_them_for(world: Session, now: datetime) -> None:
+    """pending_for finds in one statement what asking approvers() of every pending request found."""
+    org.create_user(world, "boss2", department="scjg")
+    helper = org.create_user(world, "helper", department="scjg")
+    helper.supervisor_id = org.get_user(world, "boss2").id
+    org.create_user(world, "chief2", groups=["scjg_leader", "fgw_leader"], department="scjg")
+    world.flush()
+    made = []
+    for k, (who, dept) in enumerate([("clerk", "fgw"), ("helper", "scjg"), ("clerk", "scjg"), ("helper", None),
+                                     ("clerk", "fgw"), ("helper", "fgw")]):
+        clock = clocks.start_clock(world, None, now, "xk_decision", responsible=who, department_code=dept)
+        made.append(extensions.request_extension(world, who, now, clock.id, 1 + k, f"理由{k}"))
+    extensions.decide(world, "boss", now, made[4].id, False, "不同意")  # decided: waits for nobody
+    everyone = ["boss", "boss2", "chief", "chief2", "clerk", "helper", "stranger"]
+    for user in everyone:
+        expected = [r.id for r in made if r.status == "pending" and user in
+                    {u.username for u in extensions.approvers(world, clocks.get_clock(world, r.clock_id))}]
+        assert [r.id for r in extensions.pending_for(world, user)] == expected, user
+        assert extensions.pending_count(world, user) == len(expected)
+    assert [len(extensions.pending_for(world, u)) for u in everyone] == [2, 3, 2, 4, 0, 0, 0]

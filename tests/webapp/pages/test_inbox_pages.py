@@ -119,3 +119,17 @@ def test_a_long_list_links_a_window_of_pages_not_all_of_them(app: Flask, as_user
     linked = [int(n) for n in re.findall(r"page=(\d+)", pager.group(1))]
     assert linked == [1, 3, 4, 5, 6, 8, 9, 10, 11, 14] and "<strong>7</strong>" in pager.group(1)
     assert pager.group(1).count("…") == 2
+
+
+def test_other_tabs_show_a_capped_todo_number(app: Flask, as_user: Any, monkeypatch: Any) -> None:
+    """Past the cap the 待办 tab reads "cap+" on the other tabs; on its own list the number is exact."""
+    from webapp.inbox import queries
+
+    _submitted(app)
+    _submitted(app)
+    head = as_user("li")
+    monkeypatch.setattr(queries, "TAB_TODO_CAP", 1)
+    assert 'data-tab="todo">待办 <span class="count">1+</span>' in head.get("/inbox/?tab=done").get_data(as_text=True)
+    assert 'data-tab="todo">待办 <span class="count">2</span>' in head.get("/inbox/").get_data(as_text=True)
+    monkeypatch.setattr(queries, "TAB_TODO_CAP", 2)
+    assert 'data-tab="todo">待办 <span class="count">2</span>' in head.get("/inbox/?tab=done").get_data(as_text=True)
