@@ -1,7 +1,7 @@
 """inbox indexes at scale: visible tasks read from an index, 已办 and 我发起 in index order
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-08 00:30:00.000000
 
 With a million open tasks a 待办 list or count probes every task the user may see twice (the task and
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
