@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.clocks import lifecycle
 from engine.clocks.models import Clock
@@ -110,30 +110,15 @@ def decide(session: Session, actor: str, now: datetime, request_id: int, approve
 
 
 def pending_for(session: Session, actor: str) -> list[ExtensionRequest]:
-    """Requests waiting for this approver, oldest first."""
-    return list(session.scalars(_waiting_for(session, actor)
-                                .order_by(ExtensionRequest.requested_at, ExtensionRequest.id)))
+    """Requests waiting for this approver, oldest first: those whose clock's approvers() name `actor`."""
+    rows = session.scalars(select(ExtensionRequest).where(ExtensionRequest.status == "pending")
+                           .order_by(ExtensionRequest.requested_at, ExtensionRequest.id))
+    return [r for r in rows
+            if actor in {u.username for u in approvers(session, lifecycle.get_clock(session, r.clock_id))}]
 
 
 def pending_count(session: Session, actor: str) -> int:
     """How many requests wait for this approver (the inbox shows the number on every page)."""
-    query = _waiting_for(session, actor).order_by(None).with_only_columns(func.count(), maintain_column_froms=True)
-    return int(session.scalar(query) or 0)
+    return len(pending_for(session, actor))
 
 
-def _waiting_for(session: Session, actor: str) -> Select[ExtensionRequest]:
-    """The pending requests approvers() names `actor` for, in one statement over the pending rows: the
-    clock's responsible person reports to the actor, or the actor leads the clock's department. (Asking
-    approvers() of every pending request cost round trips per request on every inbox page.) Both rules
-    sit in one OR over the joined rows, so the statement starts from the few pending requests, not from
-    every clock the actor's people were ever responsible for."""
-    led = sorted(code.removesuffix(LEADER) for code in directory.member_groups(session, actor)
-                 if code.endswith(LEADER) and code != LEADER)
-    rule = _RESPONSIBLE.supervisor_id == select(User.id).where(User.username == actor).scalar_subquery()
-    return (select(ExtensionRequest).join(Clock, Clock.id == ExtensionRequest.clock_id)
-            .outerjoin(_RESPONSIBLE, _RESPONSIBLE.username == Clock.responsible)
-            .where(ExtensionRequest.status == "pending", or_(rule, Clock.department_code.in_(led)) if led else rule))
-
-
-LEADER = "_leader"
-_RESPONSIBLE = aliased(User, name="responsible")
