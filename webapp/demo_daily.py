@@ -46,14 +46,20 @@ def _extension_request(session: Session, now: datetime) -> str:
     """A department head under joint review asks for three more working days; the leader decides."""
     review = session.scalar(select(Instance.id).where(Instance.process_id == "licence_joint")
                             .where(Instance.title.contains("某某置业")))
+    found = []
     for row in tasks.open_for_instance(session, review or 0):
-        holders = [p.username for p in task_actions.holders(session, row)]
-        clock = session.scalar(select(Clock.id).where(Clock.task_id == row.id, Clock.active.is_(True)))
+        holders = sorted(p.username for p in task_actions.holders(session, row))
+        clock = session.scalar(select(Clock).where(Clock.task_id == row.id, Clock.active.is_(True)))
         if row.element_id == "review" and holders and clock is not None:
-            extensions.request_extension(session, holders[0], now - timedelta(hours=3), int(clock), 3,
-                                         "需组织专家论证建设方案，请求延长三个工作日")
-            return f"extension request waiting: #{review} from {holders[0]}"
-    return "extension request: no department review open"
+            found.append((clock.department_code != "zrzy", clock.department_code or "", clock.id, holders[0]))
+    if not found:
+        return "extension request: no department review open"
+    # The parallel reviews open at the same moment and come back in no defined order: natural resources
+    # (自然资源, who asks for the expert review) first, else the first department by code.
+    _, _, clock_id, holder = min(found)
+    extensions.request_extension(session, holder, now - timedelta(hours=3), int(clock_id), 3,
+                                 "需组织专家论证建设方案，请求延长三个工作日")
+    return f"extension request waiting: #{review} from {holder}"
 
 
 def _copies(session: Session, now: datetime) -> str:
